@@ -1,0 +1,5 @@
+//! Request handlers, one file per API area. Each handler parses the request,
+//! calls a service and converts the result to wire types; nothing more.
+
+pub mod events;
+pub mod system;

@@ -1,0 +1,18 @@
+//! The Docker Engine API as Berth serves it: wire types, the route table,
+//! version negotiation, hijacked and multiplexed streams, and the mapping
+//! of engine errors to HTTP statuses.
+
+pub mod body;
+pub mod error;
+mod handlers;
+pub mod hijack;
+pub mod router;
+pub mod server;
+pub mod state;
+pub mod stream;
+pub mod types;
+pub mod version;
+
+pub use router::router;
+pub use server::serve;
+pub use state::AppState;

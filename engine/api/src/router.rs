@@ -1,0 +1,25 @@
+//! The route table. It reads like the Engine API: one line per endpoint.
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::handlers::{events, system};
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/_ping", get(system::ping).head(system::ping))
+        .route("/version", get(system::version))
+        .route("/info", get(system::info))
+        .route("/system/df", get(system::disk_usage))
+        .route("/events", get(events::events))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .with_state(state)
+}
+
+/// dockerd answers both unknown paths and wrong methods with this.
+async fn not_found() -> ApiError {
+    ApiError::not_found("page not found")
+}

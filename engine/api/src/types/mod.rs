@@ -1,0 +1,18 @@
+//! Wire types of the Docker Engine API, named as the v1.50 specification
+//! names them. Handlers build these; nothing else serializes JSON by hand.
+
+mod df;
+mod events;
+mod system;
+
+pub use df::*;
+pub use events::*;
+pub use system::*;
+
+use serde::Serialize;
+
+/// The body of every error response: `{"message": "..."}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorResponse {
+    pub message: String,
+}

@@ -1,0 +1,137 @@
+//! berthd: the Berth engine daemon. It resolves its settings, takes the data
+//! root, binds the API sockets and serves until SIGTERM or SIGINT.
+
+mod cli;
+mod daemon_json;
+mod listen;
+mod lock;
+mod reload;
+mod settings;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_api::AppState;
+use berth_core::config::SharedConfig;
+use berth_core::events::EventBus;
+use berth_core::system::{engine_id, SystemService};
+use clap::Parser;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+use crate::settings::Settings;
+
+/// How long open requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+enum DaemonError {
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
+    #[error(transparent)]
+    Listen(#[from] listen::ListenError),
+    #[error(transparent)]
+    Identity(#[from] berth_core::system::IdentityError),
+    #[error("failed to create {path}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("failed to set up signal handling")]
+    Signals(#[source] std::io::Error),
+}
+
+fn main() -> ExitCode {
+    let flags = cli::Flags::parse();
+    let settings = settings::resolve(&flags);
+    let level = settings.as_ref().map(|s| s.log_level.as_str()).unwrap_or("info");
+    init_logging(level);
+    let result = settings.map_err(DaemonError::from).and_then(|s| {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+        runtime.map_err(DaemonError::Signals)?.block_on(run(flags, s))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{}", berth_api::error::message_chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let level = if level == "fatal" { "error" } else { level };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BERTHD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},hyper=info")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
+    for w in &settings.warnings {
+        tracing::warn!("{w}");
+    }
+    let cfg = &settings.engine;
+    for dir in [&cfg.data_root, &cfg.exec_root] {
+        std::fs::create_dir_all(dir).map_err(|source| DaemonError::CreateDir { path: dir.clone(), source })?;
+    }
+    let _lock = lock::DaemonLock::acquire(&cfg.data_root, &settings.pidfile)?;
+    let id = engine_id(&cfg.data_root)?;
+
+    let config = SharedConfig::new(settings.engine.clone());
+    let events = Arc::new(EventBus::new());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = AppState {
+        system: SystemService::new(config.clone(), events.clone(), id.clone()),
+        events: events.clone(),
+        shutdown: shutdown_rx.clone(),
+    };
+
+    let mut servers = tokio::task::JoinSet::new();
+    for path in &settings.sockets {
+        let listener = listen::bind(path, settings.group.as_deref())?;
+        let mut rx = shutdown_rx.clone();
+        let routes = berth_api::router(state.clone());
+        servers.spawn(async move {
+            let stop = async move {
+                let _ = rx.wait_for(|down| *down).await;
+            };
+            berth_api::serve(listener, routes, stop).await
+        });
+        tracing::info!(socket = %path.display(), "API listening");
+    }
+    tracing::info!(version = %cfg.build.version, data_root = %cfg.data_root.display(), id = %id, "berthd started");
+
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => reload::reload(&flags, &config, &events, &id),
+            Some(res) = servers.join_next() => {
+                if let Ok(Err(e)) = res {
+                    tracing::error!(error = %e, "API server failed");
+                }
+                break;
+            }
+        }
+    }
+
+    tracing::info!("shutting down");
+    let _ = shutdown_tx.send(true);
+    let drain = async { while servers.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; closing them");
+    }
+    for path in &settings.sockets {
+        let _ = std::fs::remove_file(path);
+    }
+    tracing::info!("berthd stopped");
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! The engine's resolved settings: flags and daemon.json merged by `berthd`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    pub path: String,
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressPool {
+    pub base: String,
+    pub size: u8,
+}
+
+/// How the binary was built, reported by `GET /version`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildInfo {
+    pub version: String,
+    pub git_commit: String,
+    pub rustc: String,
+    pub build_time: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    pub data_root: PathBuf,
+    pub exec_root: PathBuf,
+    pub debug: bool,
+    pub experimental: bool,
+    pub live_restore: bool,
+    pub labels: Vec<String>,
+    pub log_driver: String,
+    pub default_runtime: String,
+    pub runtimes: BTreeMap<String, RuntimeConfig>,
+    pub cgroup_driver: String,
+    pub registry_mirrors: Vec<String>,
+    pub insecure_registries: Vec<String>,
+    pub default_address_pools: Vec<AddressPool>,
+    pub http_proxy: String,
+    pub https_proxy: String,
+    pub no_proxy: String,
+    pub build: BuildInfo,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            data_root: PathBuf::from("/var/lib/berth"),
+            exec_root: PathBuf::from("/run/berth"),
+            debug: false,
+            experimental: false,
+            live_restore: false,
+            labels: Vec::new(),
+            log_driver: "json-file".into(),
+            default_runtime: "runc".into(),
+            runtimes: BTreeMap::from([("runc".into(), RuntimeConfig { path: "runc".into(), args: Vec::new() })]),
+            cgroup_driver: "cgroupfs".into(),
+            registry_mirrors: Vec::new(),
+            insecure_registries: Vec::new(),
+            default_address_pools: Vec::new(),
+            http_proxy: String::new(),
+            https_proxy: String::new(),
+            no_proxy: String::new(),
+            build: BuildInfo::default(),
+        }
+    }
+}
+
+/// The live configuration: readers take a snapshot, a reload swaps it whole.
+#[derive(Debug, Clone)]
+pub struct SharedConfig(Arc<RwLock<Arc<EngineConfig>>>);
+
+impl SharedConfig {
+    pub fn new(config: EngineConfig) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(config))))
+    }
+
+    pub fn get(&self) -> Arc<EngineConfig> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn replace(&self, config: EngineConfig) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+    }
+}

@@ -1,0 +1,10 @@
+//! Berth engine services. Data flows one way: the API calls these services,
+//! and they talk to stores, the runtime and the kernel.
+
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod filters;
+pub mod system;
+
+pub use error::{Classify, ErrorKind};
