@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CgroupVersion {
     V1,
@@ -44,7 +42,7 @@ impl Cgroups {
     /// controllers are.
     pub fn probe_at(root: &Path) -> Self {
         let is_v2 = nix::sys::statfs::statfs(root)
-            .map(|s| s.filesystem_type().0 as i64 == CGROUP2_SUPER_MAGIC)
+            .map(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
             .unwrap_or(false);
         if is_v2 {
             let controllers = std::fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();

@@ -5,21 +5,19 @@ use std::path::Path;
 
 /// Name of the filesystem type behind `path`, as dockerd reports it.
 pub fn backing_filesystem(path: &Path) -> String {
-    let magic = match nix::sys::statfs::statfs(path) {
-        Ok(s) => s.filesystem_type().0 as i64,
-        Err(_) => return "unknown".into(),
-    };
-    match magic {
-        0xEF53 => "extfs",
-        0x5846_5342 => "xfs",
-        0x9123_683E => "btrfs",
-        0x0102_1994 => "tmpfs",
-        0x794C_7630 => "overlayfs",
-        0x2FC1_2FC1 => "zfs",
-        0xF2F5_2010 => "f2fs",
-        _ => "unknown",
-    }
-    .into()
+    use nix::sys::statfs as fs;
+    let Ok(stat) = fs::statfs(path) else { return "unknown".into() };
+    let known = [
+        (fs::EXT4_SUPER_MAGIC, "extfs"),
+        (fs::XFS_SUPER_MAGIC, "xfs"),
+        (fs::BTRFS_SUPER_MAGIC, "btrfs"),
+        (fs::TMPFS_MAGIC, "tmpfs"),
+        (fs::OVERLAYFS_SUPER_MAGIC, "overlayfs"),
+        (fs::F2FS_SUPER_MAGIC, "f2fs"),
+        (fs::FUSE_SUPER_MAGIC, "fuse"),
+        (fs::NFS_SUPER_MAGIC, "nfs"),
+    ];
+    known.iter().find(|(magic, _)| *magic == stat.filesystem_type()).map_or("unknown", |(_, name)| name).into()
 }
 
 /// Whether directory entries under `path` carry their file type, which

@@ -1,0 +1,42 @@
+# Shared by scripts/dev, scripts/test and scripts/bench: install what is
+# missing on a Debian/Ubuntu machine, and fail fast, clearly, otherwise.
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root to run: $* (run as root or install sudo)"; fi
+}
+
+# ensure_apt PKG...: installs the Debian packages that are not installed yet.
+ensure_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get to install them"
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) and re-run"
+}
+
+# The engine's runtime dependencies and the e2e suites' real components.
+ensure_engine_deps() {
+  ensure_apt ca-certificates runc busybox-static docker-registry
+}
+
+# The docker CLI the e2e suites drive: /usr/local/bin/docker (28.x) if there,
+# else any docker on PATH, else Debian's (docker.io ships a 20.10 CLI).
+ensure_docker_cli() {
+  if [ -x /usr/local/bin/docker ]; then export BERTH_TEST_DOCKER=/usr/local/bin/docker; return; fi
+  command -v docker >/dev/null || ensure_apt docker.io
+  BERTH_TEST_DOCKER=$(command -v docker) || die "no docker CLI found and docker.io did not provide one"
+  export BERTH_TEST_DOCKER
+}

@@ -1,0 +1,167 @@
+//! A berthd of the test's own: temp socket, data root, exec root and
+//! daemon.json, stopped (and its files removed) when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::process::Guarded;
+use crate::raw_http;
+
+pub struct Berthd {
+    pub socket: PathBuf,
+    pub data_root: PathBuf,
+    pub exec_root: PathBuf,
+    pub pidfile: PathBuf,
+    pub config_file: PathBuf,
+    log: PathBuf,
+    docker_config: PathBuf,
+    process: Guarded,
+    // Last, so the directory outlives the process that uses it.
+    dir: tempfile::TempDir,
+}
+
+/// Where cargo put the berthd binary: beside this test's own `deps/` dir.
+pub fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var("BERTHD") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let bin = profile_dir.join("berthd");
+    assert!(bin.exists(), "{} is missing: build it first (cargo build -p berthd)", bin.display());
+    bin
+}
+
+impl Berthd {
+    /// Starts berthd with an empty daemon.json and waits until it answers.
+    pub fn start() -> Self {
+        Self::start_with(&[], "{}")
+    }
+
+    /// Starts berthd with extra flags and the given daemon.json text.
+    pub fn start_with(args: &[&str], daemon_json: &str) -> Self {
+        let dir = tempfile::Builder::new().prefix("berth-e2e-").tempdir().expect("temp dir");
+        let root = dir.path();
+        let socket = root.join("berth.sock");
+        let config_file = root.join("daemon.json");
+        std::fs::write(&config_file, daemon_json).unwrap();
+        let docker_config = root.join("docker-config");
+        std::fs::create_dir(&docker_config).unwrap();
+        let log = root.join("berthd.log");
+        let mut cmd = Command::new(binary());
+        cmd.arg("--host")
+            .arg(format!("unix://{}", socket.display()))
+            .arg("--data-root")
+            .arg(root.join("data"))
+            .arg("--exec-root")
+            .arg(root.join("exec"))
+            .arg("--pidfile")
+            .arg(root.join("berthd.pid"))
+            .arg("--config-file")
+            .arg(&config_file)
+            .args(args)
+            .env("BERTHD_LOG", "debug,hyper=info")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(root.join("berthd.out")).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap());
+        let process = Guarded::spawn("berthd", &mut cmd).expect("spawn berthd");
+        let mut me = Self {
+            socket,
+            data_root: root.join("data"),
+            exec_root: root.join("exec"),
+            pidfile: root.join("berthd.pid"),
+            config_file,
+            log,
+            docker_config,
+            process,
+            dir,
+        };
+        me.wait_ready();
+        me
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.process.wait_timeout(Duration::ZERO) {
+                panic!("berthd exited during start-up ({status}):\n{}", self.log());
+            }
+            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
+                let r = raw_http::request(&self.socket, "GET", "/_ping", &[], b"");
+                if r.status == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("berthd did not answer on {} within 20s:\n{}", self.socket.display(), self.log());
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: Signal) {
+        self.process.signal(sig);
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        self.process.stop(Duration::from_secs(15))
+    }
+
+    /// A docker CLI command pointed at this berthd, with its own empty
+    /// client config so the user's contexts and credentials play no part.
+    pub fn docker_cmd(&self) -> Command {
+        let mut cmd = Command::new(crate::docker_cli());
+        cmd.env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", &self.docker_config)
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_API_VERSION")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn docker(&self, args: &[&str]) -> Output {
+        self.docker_cmd().args(args).output().expect("run docker CLI")
+    }
+
+    /// Runs the docker CLI and returns stdout; panics with both streams and
+    /// the engine log if it fails.
+    pub fn docker_ok(&self, args: &[&str]) -> String {
+        let out = self.docker(args);
+        assert!(
+            out.status.success(),
+            "docker {args:?} failed ({}):\nstdout: {}\nstderr: {}\nberthd log:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// A bollard client on this berthd's socket.
+    pub fn client(&self) -> bollard::Docker {
+        bollard::Docker::connect_with_unix(&self.host(), 60, bollard::API_DEFAULT_VERSION).expect("bollard client")
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> raw_http::Response {
+        raw_http::request(&self.socket, method, path, headers, body)
+    }
+}
