@@ -2,9 +2,12 @@
 //! and they talk to stores, the runtime and the kernel.
 
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod events;
 pub mod filters;
+pub mod reference;
+pub mod snapshots;
 pub mod system;
 
 pub use error::{Classify, ErrorKind};
