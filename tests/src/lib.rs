@@ -16,3 +16,8 @@ pub use registry::Registry;
 pub fn docker_cli() -> String {
     std::env::var("BERTH_TEST_DOCKER").unwrap_or_else(|_| "/usr/local/bin/docker".into())
 }
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}

@@ -45,6 +45,8 @@ impl Registry {
         let mut cmd = Command::new(&bin);
         cmd.arg("serve").arg(&config).stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log);
         let mut process = Guarded::spawn("docker-registry", &mut cmd).expect("start registry");
+        // reqwest is built without a default TLS provider (the engine picks ring).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -61,6 +63,12 @@ impl Registry {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         Self { addr, http, _process: process, _dir: dir }
+    }
+
+    /// Where the registry keeps a blob's bytes, to corrupt it on purpose.
+    pub fn blob_path(&self, digest: &str) -> std::path::PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self._dir.path().join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
     }
 
     /// Uploads a blob (monolithic upload) unless the registry has it; returns its digest.

@@ -6,6 +6,8 @@ pub mod body;
 pub mod error;
 mod handlers;
 pub mod hijack;
+mod progress;
+pub mod query;
 pub mod router;
 pub mod server;
 pub mod state;

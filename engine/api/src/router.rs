@@ -1,10 +1,10 @@
 //! The route table. It reads like the Engine API: one line per endpoint.
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{events, system};
+use crate::handlers::{events, images, system};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -14,6 +14,11 @@ pub fn router(state: AppState) -> Router {
         .route("/info", get(system::info))
         .route("/system/df", get(system::disk_usage))
         .route("/events", get(events::events))
+        .route("/images/create", post(images::create))
+        .route("/images/json", get(images::list))
+        .route("/images/prune", post(images::prune))
+        // Names contain `/`: `{name}/json`, `{name}/history`, `{name}/tag` are split in the handlers.
+        .route("/images/{*name}", get(images::get_named).post(images::post_named).delete(images::delete))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(state)

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use berth_core::events::EventBus;
+use berth_core::images::ImageService;
 use berth_core::system::SystemService;
 use tokio::sync::watch;
 
@@ -10,6 +11,7 @@ use tokio::sync::watch;
 pub struct AppState {
     pub system: SystemService,
     pub events: Arc<EventBus>,
+    pub images: ImageService,
     /// Flips to `true` when the engine shuts down, so endless streams end.
     pub shutdown: watch::Receiver<bool>,
 }

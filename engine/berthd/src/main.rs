@@ -16,6 +16,7 @@ use std::time::Duration;
 use berth_api::AppState;
 use berth_core::config::SharedConfig;
 use berth_core::events::EventBus;
+use berth_core::images::ImageService;
 use berth_core::system::{engine_id, SystemService};
 use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
@@ -36,6 +37,8 @@ enum DaemonError {
     Listen(#[from] listen::ListenError),
     #[error(transparent)]
     Identity(#[from] berth_core::system::IdentityError),
+    #[error("failed to open the image store")]
+    Images(#[source] berth_core::images::ImageError),
     #[error("failed to create {path}")]
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("failed to set up signal handling")]
@@ -85,9 +88,11 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     let config = SharedConfig::new(settings.engine.clone());
     let events = Arc::new(EventBus::new());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let images = ImageService::open(&cfg.data_root, config.clone(), events.clone()).map_err(DaemonError::Images)?;
     let state = AppState {
         system: SystemService::new(config.clone(), events.clone(), id.clone()),
         events: events.clone(),
+        images,
         shutdown: shutdown_rx.clone(),
     };
 

@@ -3,9 +3,11 @@
 
 pub mod config;
 pub mod content;
+pub mod distribution;
 pub mod error;
 pub mod events;
 pub mod filters;
+pub mod images;
 pub mod reference;
 pub mod snapshots;
 pub mod system;

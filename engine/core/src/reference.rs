@@ -50,6 +50,11 @@ impl ImageRef {
                 return Err(ReferenceError::InvalidFormat);
             }
         };
+        // The grammar lets an upper-case first component through as a
+        // domain-less path; Docker refuses it.
+        if parsed.repository().chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(ReferenceError::Uppercase(parsed.repository().into()));
+        }
         let digest = parsed.digest().map(str::to_owned);
         // The parser adds `latest` to bare names; a digest alone stays alone.
         let explicit_tag = has_explicit_tag(s);
@@ -178,6 +183,7 @@ mod tests {
     fn errors() {
         assert_eq!(ImageRef::parse("Busybox"), Err(ReferenceError::Uppercase("Busybox".into())));
         assert_eq!(ImageRef::parse("a b"), Err(ReferenceError::InvalidFormat));
+        assert_eq!(ImageRef::parse("UPPER/case"), Err(ReferenceError::Uppercase("UPPER/case".into())));
         assert_eq!(ImageRef::parse(""), Err(ReferenceError::InvalidFormat));
         assert!(matches!(ImageRef::parse(&"a".repeat(64)), Err(ReferenceError::LooksLikeId(_))));
         assert!(validate_tag("v1.0-rc_1").is_ok());

@@ -2,4 +2,5 @@
 //! calls a service and converts the result to wire types; nothing more.
 
 pub mod events;
+pub mod images;
 pub mod system;

@@ -102,11 +102,12 @@ fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
     let rt_commit = r.default_runtime.as_ref().map(|v| v.commit.clone()).unwrap_or_default();
     SystemInfo {
         id: r.id,
-        containers: r.containers.total(),
-        containers_running: r.containers.running,
-        containers_paused: r.containers.paused,
-        containers_stopped: r.containers.stopped,
-        images: r.images,
+        // No container store yet: the engine has no containers to count.
+        containers: 0,
+        containers_running: 0,
+        containers_paused: 0,
+        containers_stopped: 0,
+        images: state.images.count(),
         driver: "overlay2".into(),
         driver_status: vec![
             ["Backing Filesystem".into(), r.backing_filesystem],
@@ -183,8 +184,29 @@ fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
     }
 }
 
-/// Disk usage per object type. Images, containers, volumes and build cache
-/// are reported by their stores as each lands; until then there are none.
-pub async fn disk_usage() -> Json<SystemDataUsageResponse> {
-    Json(SystemDataUsageResponse::default())
+/// Disk usage per object type, as each store reports it.
+pub async fn disk_usage(State(state): State<AppState>) -> Result<Json<SystemDataUsageResponse>, ApiError> {
+    let images = state.images.clone();
+    let usage = tokio::task::spawn_blocking(move || images.disk_usage())
+        .await
+        .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    Ok(Json(SystemDataUsageResponse {
+        layers_size: usage.layers_size as i64,
+        images: usage
+            .images
+            .into_iter()
+            .map(|(shared, i)| ImageSummary {
+                id: i.id.to_string(),
+                parent_id: String::new(),
+                repo_tags: i.repo_tags,
+                repo_digests: i.repo_digests,
+                created: i.created,
+                size: i.size,
+                shared_size: shared as i64,
+                labels: i.labels,
+                containers: 0,
+            })
+            .collect(),
+        ..Default::default()
+    }))
 }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::ImageSummary;
+
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SystemDataUsageResponse {
@@ -12,20 +14,6 @@ pub struct SystemDataUsageResponse {
     pub containers: Vec<ContainerSummary>,
     pub volumes: Vec<Volume>,
     pub build_cache: Vec<BuildCache>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ImageSummary {
-    pub id: String,
-    pub parent_id: String,
-    pub repo_tags: Vec<String>,
-    pub repo_digests: Vec<String>,
-    pub created: i64,
-    pub size: i64,
-    pub shared_size: i64,
-    pub labels: BTreeMap<String, String>,
-    pub containers: i64,
 }
 
 #[derive(Debug, Serialize)]

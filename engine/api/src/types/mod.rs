@@ -3,10 +3,12 @@
 
 mod df;
 mod events;
+mod images;
 mod system;
 
 pub use df::*;
 pub use events::*;
+pub use images::*;
 pub use system::*;
 
 use serde::Serialize;

@@ -30,23 +30,6 @@ pub struct SystemReport {
     pub open_fds: usize,
     pub tasks: usize,
     pub warnings: Vec<String>,
-    /// Containers and images are counted by their stores; until those exist
-    /// the engine has none.
-    pub containers: ContainerCounts,
-    pub images: usize,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ContainerCounts {
-    pub running: usize,
-    pub paused: usize,
-    pub stopped: usize,
-}
-
-impl ContainerCounts {
-    pub fn total(&self) -> usize {
-        self.running + self.paused + self.stopped
-    }
 }
 
 /// The system service: reads host facts and asks the other services for
@@ -93,8 +76,6 @@ impl SystemService {
             open_fds: std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0),
             tasks: tokio::runtime::Handle::try_current().map(|h| h.metrics().num_alive_tasks()).unwrap_or(0),
             warnings,
-            containers: ContainerCounts::default(),
-            images: 0,
         }
     }
 

@@ -1,0 +1,197 @@
+//! `/images/...`: pull, list, inspect, history, tag, remove, prune.
+//! Image names may contain `/` and `:` unescaped, so routes under
+//! `/images/{name}` are dispatched on their last path segment.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use berth_core::distribution::manifest::Platform;
+use berth_core::distribution::Credentials;
+use berth_core::filters::Filters;
+use berth_core::images::progress::ProgressSink;
+use berth_core::images::{DeleteItem, ImageDetails, ListOptions};
+use berth_core::reference::ImageRef;
+use http::HeaderMap;
+
+use crate::error::ApiError;
+use crate::progress::json_stream;
+use crate::query::{flag, Params};
+use crate::state::AppState;
+use crate::types::*;
+
+/// `POST /images/create`: pull `fromImage` (with `tag`, or a digest).
+pub async fn create(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if q.contains_key("fromSrc") {
+        return Err(ApiError::new(
+            http::StatusCode::NOT_IMPLEMENTED,
+            "importing an image from a tarball (fromSrc) is not supported by Berth yet",
+        ));
+    }
+    let image =
+        q.get("fromImage").filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad_request("fromImage is required"))?;
+    let name = match q.get("tag").filter(|t| !t.is_empty()) {
+        Some(t) if t.starts_with("sha256:") => format!("{image}@{t}"),
+        Some(t) => format!("{image}:{t}"),
+        None => image.clone(),
+    };
+    let reference = ImageRef::parse(&name)?;
+    let platform = match q.get("platform").filter(|p| !p.is_empty()) {
+        Some(p) => Some(Platform::parse(p).ok_or_else(|| ApiError::bad_request(format!("invalid platform {p:?}")))?),
+        None => None,
+    };
+    let creds = headers.get("x-registry-auth").and_then(|v| v.to_str().ok()).and_then(Credentials::from_header);
+    let plan = state.images.resolve_pull(reference, platform, creds).await?;
+    let (sink, rx) = ProgressSink::channel();
+    // The pull finishes even if the client goes away; the next pull reuses it.
+    tokio::spawn(async move {
+        if let Err(e) = plan.execute(&sink).await {
+            let e = ApiError::from(e);
+            sink.error(e.message);
+        }
+    });
+    Ok(json_stream(rx))
+}
+
+pub async fn list(State(state): State<AppState>, Query(q): Query<Params>) -> Result<Json<Vec<ImageSummary>>, ApiError> {
+    let filters = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
+    let images = state.images.list(&ListOptions { filters })?;
+    Ok(Json(
+        images
+            .into_iter()
+            .map(|i| ImageSummary {
+                id: i.id.to_string(),
+                parent_id: String::new(),
+                repo_tags: i.repo_tags,
+                repo_digests: i.repo_digests,
+                created: i.created,
+                size: i.size,
+                shared_size: -1,
+                labels: i.labels,
+                containers: -1,
+            })
+            .collect(),
+    ))
+}
+
+pub async fn get_named(State(state): State<AppState>, Path(rest): Path<String>) -> Result<Response, ApiError> {
+    if let Some(name) = rest.strip_suffix("/json") {
+        return Ok(Json(inspect(state.images.inspect(name)?)).into_response());
+    }
+    if let Some(name) = rest.strip_suffix("/history") {
+        return Ok(Json(history(&state, name)?).into_response());
+    }
+    Err(ApiError::not_found("page not found"))
+}
+
+pub async fn post_named(
+    State(state): State<AppState>,
+    Path(rest): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<Response, ApiError> {
+    if let Some(name) = rest.strip_suffix("/tag") {
+        let repo = q.get("repo").filter(|r| !r.is_empty()).ok_or_else(|| ApiError::bad_request("repo is required"))?;
+        state.images.tag(name, repo, q.get("tag").map(String::as_str))?;
+        return Ok(http::StatusCode::CREATED.into_response());
+    }
+    Err(ApiError::not_found("page not found"))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<Json<Vec<ImageDeleteResponseItem>>, ApiError> {
+    let items = state.images.remove(&name, flag(&q, "force"))?;
+    Ok(Json(items.into_iter().map(delete_item).collect()))
+}
+
+pub async fn prune(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+) -> Result<Json<ImagePruneResponse>, ApiError> {
+    let filters = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
+    let report = state.images.prune(&filters)?;
+    let deleted: Vec<_> = report.deleted.into_iter().map(delete_item).collect();
+    Ok(Json(ImagePruneResponse {
+        images_deleted: (!deleted.is_empty()).then_some(deleted),
+        space_reclaimed: report.space_reclaimed,
+    }))
+}
+
+fn delete_item(item: DeleteItem) -> ImageDeleteResponseItem {
+    match item {
+        DeleteItem::Untagged(s) => ImageDeleteResponseItem::Untagged(s),
+        DeleteItem::Deleted(s) => ImageDeleteResponseItem::Deleted(s),
+    }
+}
+
+fn inspect(d: ImageDetails) -> ImageInspect {
+    let mut dirs = d.lower_dirs.iter().map(|p| p.display().to_string());
+    let mut data = std::collections::BTreeMap::new();
+    if let Some(top) = dirs.next() {
+        data.insert("UpperDir".to_string(), top);
+    }
+    let lower: Vec<String> = dirs.collect();
+    if !lower.is_empty() {
+        data.insert("LowerDir".to_string(), lower.join(":"));
+    }
+    let c = d.config;
+    ImageInspect {
+        id: d.record.id.to_string(),
+        repo_tags: d.repo_tags,
+        repo_digests: d.repo_digests,
+        parent: String::new(),
+        comment: c.comment,
+        created: c.created,
+        docker_version: c.docker_version,
+        author: c.author,
+        config: serde_json::to_value(&c.config).unwrap_or_default(),
+        architecture: c.architecture,
+        variant: c.variant,
+        os: c.os,
+        os_version: c.os_version,
+        size: d.size,
+        graph_driver: GraphDriver { name: "overlay2".into(), data },
+        root_fs: RootFs { r#type: "layers".into(), layers: c.rootfs.diff_ids.iter().map(|d| d.to_string()).collect() },
+        metadata: ImageMetadata { last_tag_time: d.record.last_tag_time },
+    }
+}
+
+/// Newest first; layers line up with non-empty history entries.
+fn history(state: &AppState, name: &str) -> Result<Vec<HistoryResponseItem>, ApiError> {
+    let d = state.images.inspect(name)?;
+    let sizes = state.images.layer_sizes(&d.record);
+    let mut layer = 0;
+    let mut out = Vec::new();
+    for h in &d.config.history {
+        let size = if h.empty_layer {
+            0
+        } else {
+            layer += 1;
+            sizes.get(layer - 1).copied().unwrap_or(0)
+        };
+        let created = h
+            .created
+            .as_deref()
+            .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+            .map_or(0, |t| t.timestamp());
+        out.push(HistoryResponseItem {
+            id: "<missing>".into(),
+            created,
+            created_by: h.created_by.clone(),
+            tags: Vec::new(),
+            size,
+            comment: h.comment.clone(),
+        });
+    }
+    out.reverse();
+    if let Some(top) = out.first_mut() {
+        top.id = d.record.id.to_string();
+        top.tags = d.repo_tags;
+    }
+    Ok(out)
+}

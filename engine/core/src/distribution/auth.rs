@@ -1,0 +1,139 @@
+//! Registry credentials and the token dance: a 401 names a realm, the
+//! realm hands out a bearer token for a scope.
+
+use base64::Engine;
+use serde::Deserialize;
+
+/// Credentials a client sent in `X-Registry-Auth` (base64url JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default, rename = "identitytoken")]
+    pub identity_token: String,
+    #[serde(default, rename = "registrytoken")]
+    pub registry_token: String,
+}
+
+impl Credentials {
+    /// Decodes the header; empty or `{}` means anonymous. Docker clients
+    /// use URL-safe base64, some older ones the standard alphabet.
+    pub fn from_header(value: &str) -> Option<Self> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        let engines = [
+            base64::engine::general_purpose::URL_SAFE,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::STANDARD_NO_PAD,
+        ];
+        let json = engines.iter().find_map(|e| e.decode(value).ok())?;
+        let creds: Self = serde_json::from_slice(&json).ok()?;
+        (!creds.is_anonymous()).then_some(creds)
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.username.is_empty() && self.identity_token.is_empty() && self.registry_token.is_empty()
+    }
+}
+
+/// A parsed `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    Basic,
+    Bearer { realm: String, service: Option<String>, scope: Option<String> },
+}
+
+pub fn parse_challenge(header: &str) -> Option<Challenge> {
+    let (scheme, params) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    if scheme.eq_ignore_ascii_case("basic") {
+        return Some(Challenge::Basic);
+    }
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut realm = None;
+    let mut service = None;
+    let mut scope = None;
+    for (k, v) in split_params(params) {
+        match k.to_ascii_lowercase().as_str() {
+            "realm" => realm = Some(v),
+            "service" => service = Some(v),
+            "scope" => scope = Some(v),
+            _ => {}
+        }
+    }
+    Some(Challenge::Bearer { realm: realm?, service, scope })
+}
+
+/// `k="v", k2="v,2"` → pairs; commas inside quotes do not split.
+fn split_params(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = s.trim();
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else { break };
+        let key = key.trim().trim_start_matches(',').trim().to_string();
+        let after = after.trim_start();
+        let (value, remaining) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"').unwrap_or(q.len());
+            (q[..end].to_string(), q.get(end + 1..).unwrap_or(""))
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        out.push((key, value));
+        rest = remaining.trim_start().trim_start_matches(',').trim_start();
+    }
+    out
+}
+
+/// A token endpoint's answer (`token` or the OAuth2 `access_token`).
+#[derive(Debug, Deserialize)]
+pub struct TokenResponse {
+    #[serde(default)]
+    pub token: String,
+    #[serde(default)]
+    pub access_token: String,
+}
+
+impl TokenResponse {
+    pub fn into_token(self) -> Option<String> {
+        [self.token, self.access_token].into_iter().find(|t| !t.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        let c = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push""#,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Challenge::Bearer {
+                realm: "https://auth.example/token".into(),
+                service: Some("registry.example".into()),
+                scope: Some("repository:a/b:pull,push".into())
+            }
+        );
+        assert_eq!(parse_challenge(r#"Basic realm="Registry Realm""#), Some(Challenge::Basic));
+        assert_eq!(parse_challenge("Negotiate"), None);
+    }
+
+    #[test]
+    fn registry_auth_header() {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE.encode(s);
+        assert_eq!(Credentials::from_header(&enc("{}")), None);
+        assert_eq!(Credentials::from_header(""), None);
+        let c = Credentials::from_header(&enc(r#"{"username":"u","password":"p","serveraddress":"r"}"#)).unwrap();
+        assert_eq!((c.username.as_str(), c.password.as_str()), ("u", "p"));
+    }
+}

@@ -1,0 +1,288 @@
+//! Images with the real docker CLI against berthd and a real registry:
+//! pull (tag, digest, multi-arch, zstd, whiteouts), inspect, tag, rmi,
+//! prune, and what must go wrong cleanly.
+
+use std::path::Path;
+use std::process::Command;
+
+use berth_e2e::fixtures::{self, push_all, Fixtures, LayerBuilder, REPO};
+use berth_e2e::{Berthd, Registry};
+
+async fn setup() -> (Registry, Fixtures, Berthd) {
+    let reg = Registry::start().await;
+    let fx = push_all(&reg).await;
+    (reg, fx, Berthd::start())
+}
+
+/// Mounts the image's layers read-only as overlayfs would for a container
+/// and runs `check` on the merged tree.
+fn with_rootfs(d: &Berthd, image: &str, check: impl FnOnce(&Path)) {
+    let upper = d.docker_ok(&["image", "inspect", "--format", "{{.GraphDriver.Data.UpperDir}}", image]);
+    let lower = d.docker_ok(&["image", "inspect", "--format", "{{.GraphDriver.Data.LowerDir}}", image]);
+    let mut dirs = upper.trim().to_string();
+    if !lower.trim().is_empty() && lower.trim() != "<no value>" {
+        dirs = format!("{dirs}:{}", lower.trim());
+    }
+    let mnt = tempfile::tempdir().unwrap();
+    if !dirs.contains(':') {
+        // A single layer is its own root; overlay needs two lower dirs.
+        check(Path::new(&dirs));
+        return;
+    }
+    let ok = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &format!("lowerdir={dirs}")])
+        .arg(mnt.path())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "mount overlay of {dirs}");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(mnt.path())));
+    Command::new("umount").arg(mnt.path()).status().unwrap();
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
+#[tokio::test]
+async fn pull_inspect_list_and_pull_again() {
+    let (_reg, fx, d) = setup().await;
+    let out = d.docker_ok(&["pull", &fx.single]);
+    assert!(out.contains(&format!("Status: Downloaded newer image for {}", fx.single)), "{out}");
+    assert!(out.contains("Digest: sha256:"), "{out}");
+    let again = d.docker_ok(&["pull", &fx.single]);
+    assert!(again.contains(&format!("Status: Image is up to date for {}", fx.single)), "{again}");
+
+    let inspect: serde_json::Value = serde_json::from_str(&d.docker_ok(&["image", "inspect", &fx.single])).unwrap();
+    let img = &inspect[0];
+    assert_eq!(img["RepoTags"][0], fx.single);
+    assert!(img["RepoDigests"][0].as_str().unwrap().contains("@sha256:"));
+    assert_eq!(img["Architecture"], fixtures::host_arch());
+    assert_eq!(img["Os"], "linux");
+    assert_eq!(img["Config"]["Cmd"][0], "sh");
+    assert_eq!(img["RootFS"]["Layers"].as_array().unwrap().len(), 1);
+    let busybox_size = std::fs::metadata("/bin/busybox").unwrap().len();
+    assert!(img["Size"].as_u64().unwrap() >= busybox_size);
+
+    let list = d.docker_ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
+    let id = img["Id"].as_str().unwrap();
+    assert_eq!(list.trim(), format!("{} {}", fx.single, &id[7..19]));
+    let history = d.docker_ok(&["history", "--format", "{{.CreatedBy}}", &fx.single]);
+    assert_eq!(history.trim(), "berth e2e fixture");
+
+    let info = d.docker_ok(&["info", "--format", "{{.Images}}"]);
+    assert_eq!(info.trim(), "1");
+    let df = d.docker_ok(&["system", "df", "--format", "{{.Type}} {{.TotalCount}}"]);
+    assert!(df.contains("Images 1"), "{df}");
+    // `--until` is whole seconds: end the window just after now.
+    let until = berth_e2e::unix_now() + 1;
+    let events = d.docker_ok(&[
+        "events",
+        "--since",
+        "1m",
+        "--until",
+        &until.to_string(),
+        "--filter",
+        "type=image",
+        "--format",
+        "{{.Action}} {{.Actor.ID}}",
+    ]);
+    assert!(events.contains(&format!("pull {}", fx.single)), "{events}");
+}
+
+#[tokio::test]
+async fn pull_by_digest() {
+    let (reg, fx, d) = setup().await;
+    let (_, manifest) = reg.get_manifest(REPO, "single").await;
+    let digest = berth_e2e::registry::sha256_digest(&manifest);
+    let by_digest = format!("{}/{REPO}@{digest}", reg.addr);
+    let out = d.docker_ok(&["pull", &by_digest]);
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    let digests = d.docker_ok(&["image", "inspect", "--format", "{{json .RepoDigests}}", &by_digest]);
+    assert!(digests.contains(&digest), "{digests}");
+    // Pulled by digest only: no tag.
+    let tags = d.docker_ok(&["image", "inspect", "--format", "{{json .RepoTags}}", &by_digest]);
+    assert_eq!(tags.trim(), "[]");
+    let _ = fx;
+}
+
+#[tokio::test]
+async fn multi_layer_whiteouts_are_applied() {
+    let (_reg, fx, d) = setup().await;
+    d.docker_ok(&["pull", &fx.multi]);
+    with_rootfs(&d, &fx.multi, |root| {
+        assert_eq!(std::fs::read_to_string(root.join("data/keep")).unwrap(), "kept\n");
+        assert!(!root.join("data/gone").exists(), "whiteout not applied");
+        assert!(!root.join("opq/old").exists(), "opaque directory not applied");
+        assert_eq!(std::fs::read_to_string(root.join("opq/new")).unwrap(), "new\n");
+        assert!(root.join("bin/busybox").exists());
+    });
+}
+
+#[tokio::test]
+async fn multi_arch_index_picks_the_platform() {
+    let (_reg, fx, d) = setup().await;
+    d.docker_ok(&["pull", &fx.multiarch]);
+    let arch = d.docker_ok(&["image", "inspect", "--format", "{{.Architecture}}", &fx.multiarch]);
+    assert_eq!(arch.trim(), fixtures::host_arch());
+    with_rootfs(&d, &fx.multiarch, |root| {
+        assert_eq!(std::fs::read_to_string(root.join("etc/arch")).unwrap(), fixtures::host_arch());
+    });
+    let other = if fixtures::host_arch() == "amd64" { "arm64" } else { "amd64" };
+    d.docker_ok(&["pull", "--platform", &format!("linux/{other}"), &fx.multiarch]);
+    let arch = d.docker_ok(&["image", "inspect", "--format", "{{.Architecture}}", &fx.multiarch]);
+    assert_eq!(arch.trim(), other);
+    let bad = d.docker(&["pull", "--platform", "linux/s390x", &fx.multiarch]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no matching manifest for linux/s390x"));
+}
+
+#[tokio::test]
+async fn zstd_layers_are_unpacked() {
+    let (_reg, fx, d) = setup().await;
+    d.docker_ok(&["pull", &fx.zstd]);
+    with_rootfs(&d, &fx.zstd, |root| {
+        assert_eq!(std::fs::read_to_string(root.join("etc/zstd-marker")).unwrap(), "zstd\n");
+    });
+}
+
+#[tokio::test]
+async fn tag_untag_and_remove() {
+    let (_reg, fx, d) = setup().await;
+    d.docker_ok(&["pull", &fx.single]);
+    d.docker_ok(&["tag", &fx.single, "mine/app:v1"]);
+    d.docker_ok(&["tag", &fx.single, "other:v2"]);
+    let tags = d.docker_ok(&["image", "inspect", "--format", "{{json .RepoTags}}", "mine/app:v1"]);
+    assert!(tags.contains("mine/app:v1") && tags.contains("other:v2"), "{tags}");
+    let id = d.docker_ok(&["image", "inspect", "--format", "{{.Id}}", "other:v2"]).trim().to_string();
+
+    // Several repositories: removing by ID needs force.
+    let refused = d.docker(&["rmi", &id[7..19]]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("image is referenced in multiple repositories"), "{err}");
+    let r = d.request("DELETE", &format!("/v1.50/images/{}", &id[7..19]), &[], b"");
+    assert_eq!(r.status, 409);
+
+    let out = d.docker_ok(&["rmi", "mine/app:v1"]);
+    assert_eq!(out.trim(), "Untagged: mine/app:v1");
+    let out = d.docker_ok(&["rmi", "-f", &id]);
+    assert!(out.contains("Untagged: other:v2") && out.contains(&format!("Deleted: {id}")), "{out}");
+    assert_eq!(d.docker_ok(&["images", "-q"]), "");
+    // Nothing is left on disk: no snapshot, no blob.
+    let snapshots: Vec<_> = std::fs::read_dir(d.data_root.join("overlay2")).unwrap().collect();
+    assert!(snapshots.is_empty(), "{snapshots:?}");
+    let blobs: Vec<_> = std::fs::read_dir(d.data_root.join("image/content/blobs/sha256")).unwrap().collect();
+    assert!(blobs.is_empty(), "{blobs:?}");
+
+    let missing = d.docker(&["rmi", "nope:1"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("No such image: nope:1"));
+    let r = d.request("GET", "/images/nope:1/json", &[], b"");
+    assert_eq!((r.status, r.message()), (404, "No such image: nope:1".to_string()));
+}
+
+#[tokio::test]
+async fn prune_removes_dangling_images() {
+    let (_reg, fx, d) = setup().await;
+    d.docker_ok(&["pull", &fx.single]);
+    d.docker_ok(&["pull", &fx.multi]);
+    let multi_id = d.docker_ok(&["image", "inspect", "--format", "{{.Id}}", &fx.multi]).trim().to_string();
+    // Moving the tag leaves the old image dangling.
+    d.docker_ok(&["tag", &fx.single, &fx.multi]);
+    let dangling = d.docker_ok(&["images", "--filter", "dangling=true", "-q", "--no-trunc"]);
+    assert_eq!(dangling.trim(), multi_id);
+    let out = d.docker_ok(&["image", "prune", "-f"]);
+    assert!(out.contains(&format!("deleted: {multi_id}")), "{out}");
+    assert!(!d.docker(&["image", "inspect", &multi_id]).status.success());
+    let left = d.docker_ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    let mut left: Vec<&str> = left.lines().collect();
+    left.sort();
+    assert_eq!(left, [fx.multi.as_str(), fx.single.as_str()]);
+    let all = d.docker_ok(&["image", "prune", "-a", "-f"]);
+    assert!(all.contains("deleted: sha256:"), "{all}");
+    assert_eq!(d.docker_ok(&["images", "-q"]), "");
+}
+
+#[tokio::test]
+async fn pull_errors_are_clear() {
+    let (reg, _fx, d) = setup().await;
+    let missing = format!("{}/{REPO}:no-such-tag", reg.addr);
+    let out = d.docker(&["pull", &missing]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("manifest for {missing} not found: manifest unknown")), "{err}");
+
+    let unreachable = d.docker(&["pull", "127.0.0.1:1/nothing/here:1"]);
+    assert!(!unreachable.status.success());
+    let err = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(err.contains("failed to reach registry 127.0.0.1:1"), "{err}");
+
+    let r = d.request("POST", "/images/create?fromImage=Not%20Valid", &[], b"");
+    assert_eq!((r.status, r.message()), (400, "invalid reference format".to_string()));
+    let r = d.request("POST", "/images/create?fromImage=UPPER/case", &[], b"");
+    assert_eq!(r.status, 400);
+    assert!(r.message().contains("must be lowercase"), "{}", r.message());
+    assert_eq!(d.docker_ok(&["images", "-q"]), "");
+}
+
+#[tokio::test]
+async fn corrupted_blob_is_rejected_and_leaves_no_image() {
+    let (reg, fx, d) = setup().await;
+    let (_, manifest) = reg.get_manifest(REPO, "single").await;
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    let path = reg.blob_path(layer);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+
+    let out = d.docker(&["pull", &fx.single]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("digest mismatch"), "{text}");
+    assert_eq!(d.docker_ok(&["images", "-q"]), "");
+    let blobs = std::fs::read_dir(d.data_root.join("image/content/blobs/sha256")).unwrap();
+    for b in blobs.flatten() {
+        assert_ne!(format!("sha256:{}", b.file_name().to_string_lossy()), layer, "corrupt blob was stored");
+    }
+}
+
+#[tokio::test]
+async fn hostile_layers_are_refused() {
+    let reg = Registry::start().await;
+    let d = Berthd::start();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+
+    // A symlink to a host directory, then a file written through it.
+    let through_link =
+        LayerBuilder::new().symlink("evil", victim.to_str().unwrap()).file("evil/pwned", 0o644, b"x").finish();
+    // A hardlink to a host file.
+    let mut hard = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Link);
+    h.set_size(0);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    let link = "../../../../../../etc/passwd";
+    h.as_old_mut().name[..4].copy_from_slice(b"hard");
+    h.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
+    h.set_cksum();
+    hard.append(&h, std::io::empty()).unwrap();
+    let hard = hard.into_inner().unwrap();
+
+    for (tag, tar) in [("through-link", through_link), ("hardlink", hard)] {
+        let layer = fixtures::gzip(&tar, fixtures::DOCKER_LAYER_GZIP);
+        let config = fixtures::config(fixtures::host_arch(), &[&layer]);
+        fixtures::push_image(&reg, tag, fixtures::DOCKER_MANIFEST, fixtures::DOCKER_CONFIG, &config, &[&layer]).await;
+        let image = format!("{}/{REPO}:{tag}", reg.addr);
+        let out = d.docker(&["pull", &image]);
+        assert!(!out.status.success(), "{tag} was accepted");
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("failed to unpack layer"), "{tag}: {text}");
+    }
+    assert!(std::fs::read_dir(&victim).unwrap().next().is_none(), "wrote through the symlink");
+    assert_eq!(d.docker_ok(&["images", "-q"]), "");
+}
