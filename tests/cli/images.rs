@@ -286,3 +286,33 @@ async fn hostile_layers_are_refused() {
     assert!(std::fs::read_dir(&victim).unwrap().next().is_none(), "wrote through the symlink");
     assert_eq!(d.docker_ok(&["images", "-q"]), "");
 }
+
+#[tokio::test]
+async fn push_rmi_pull_round_trip() {
+    let (reg, fx, d) = setup().await;
+    d.docker_ok(&["pull", &fx.multi]);
+    let target = format!("{}/pushed/app:v1", reg.addr);
+    d.docker_ok(&["tag", &fx.multi, &target]);
+    let out = d.docker_ok(&["push", &target]);
+    assert!(out.contains(&format!("The push refers to repository [{}/pushed/app]", reg.addr)), "{out}");
+    assert!(out.contains(&format!("Mounted from {REPO}")), "cross-repository mount not used:\n{out}");
+    assert!(out.contains("v1: digest: sha256:"), "{out}");
+    let (_, manifest) = reg.get_manifest("pushed/app", "v1").await;
+    let digest = berth_e2e::registry::sha256_digest(&manifest);
+    assert!(out.contains(&digest), "{out}");
+
+    let again = d.docker_ok(&["push", &target]);
+    assert!(again.contains("Layer already exists"), "{again}");
+
+    d.docker_ok(&["rmi", &target, &fx.multi]);
+    assert_eq!(d.docker_ok(&["images", "-q"]), "");
+    d.docker_ok(&["pull", &target]);
+    with_rootfs(&d, &target, |root| {
+        assert_eq!(std::fs::read_to_string(root.join("opq/new")).unwrap(), "new\n");
+        assert!(!root.join("data/gone").exists());
+    });
+
+    let missing = d.docker(&["push", &format!("{}/pushed/app:nope", reg.addr)]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("No such image"), "{missing:?}");
+}

@@ -10,7 +10,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::StreamExt;
 
-use crate::types::{ErrorDetail, JsonMessage, ProgressDetail};
+use crate::types::{ErrorDetail, JsonMessage, ProgressDetail, PushResult};
 
 /// Streams `rx` as newline-delimited JSON until the sender is dropped.
 pub fn json_stream(rx: UnboundedReceiver<Progress>) -> Response {
@@ -36,7 +36,8 @@ fn to_message(p: Progress) -> JsonMessage {
         (None, Some(_)) => (Some(ProgressDetail::default()), String::new()),
         (None, None) => (None, String::new()),
     };
-    JsonMessage { status: p.status, progress_detail, progress, id: p.id, ..Default::default() }
+    let aux = p.pushed.map(|x| PushResult { tag: x.tag, digest: x.digest, size: x.size });
+    JsonMessage { status: p.status, progress_detail, progress, id: p.id, aux, ..Default::default() }
 }
 
 /// `[=====>      ]  1.05MB/2.1MB`, as dockerd draws it.
@@ -90,7 +91,13 @@ mod tests {
 
     #[test]
     fn errors_carry_both_fields() {
-        let m = to_message(Progress { id: None, status: String::new(), detail: None, error: Some("boom".into()) });
+        let m = to_message(Progress {
+            id: None,
+            status: String::new(),
+            detail: None,
+            error: Some("boom".into()),
+            pushed: None,
+        });
         let v = serde_json::to_value(m).unwrap();
         assert_eq!(v, serde_json::json!({"errorDetail": {"message": "boom"}, "error": "boom"}));
     }

@@ -123,7 +123,7 @@ impl ImageRef {
 }
 
 /// Whether a tag was written (`a:b`), not a registry port (`host:5000/a`).
-fn has_explicit_tag(s: &str) -> bool {
+pub fn has_explicit_tag(s: &str) -> bool {
     let name = s.split('@').next().unwrap_or(s);
     let last = name.rsplit('/').next().unwrap_or(name);
     last.contains(':')

@@ -43,14 +43,34 @@ pub async fn create(
         Some(p) => Some(Platform::parse(p).ok_or_else(|| ApiError::bad_request(format!("invalid platform {p:?}")))?),
         None => None,
     };
-    let creds = headers.get("x-registry-auth").and_then(|v| v.to_str().ok()).and_then(Credentials::from_header);
-    let plan = state.images.resolve_pull(reference, platform, creds).await?;
+    let plan = state.images.resolve_pull(reference, platform, credentials(&headers)).await?;
     let (sink, rx) = ProgressSink::channel();
     // The pull finishes even if the client goes away; the next pull reuses it.
     tokio::spawn(async move {
         if let Err(e) = plan.execute(&sink).await {
-            let e = ApiError::from(e);
-            sink.error(e.message);
+            sink.error(ApiError::from(e).message);
+        }
+    });
+    Ok(json_stream(rx))
+}
+
+fn credentials(headers: &HeaderMap) -> Option<Credentials> {
+    headers.get("x-registry-auth").and_then(|v| v.to_str().ok()).and_then(Credentials::from_header)
+}
+
+/// `POST /images/{name}/push?tag=`: an empty tag pushes every tag of the repository.
+fn push(state: &AppState, name: &str, q: &Params, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let reference = ImageRef::parse(name)?;
+    let tag = match q.get("tag").filter(|t| !t.is_empty()) {
+        Some(t) => Some(t.as_str()),
+        None if berth_core::reference::has_explicit_tag(name) => reference.tag(),
+        None => None,
+    };
+    let plan = state.images.resolve_push(&reference, tag, credentials(headers))?;
+    let (sink, rx) = ProgressSink::channel();
+    tokio::spawn(async move {
+        if let Err(e) = plan.execute(&sink).await {
+            sink.error(ApiError::from(e).message);
         }
     });
     Ok(json_stream(rx))
@@ -91,7 +111,11 @@ pub async fn post_named(
     State(state): State<AppState>,
     Path(rest): Path<String>,
     Query(q): Query<Params>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if let Some(name) = rest.strip_suffix("/push") {
+        return push(&state, name, &q, &headers);
+    }
     if let Some(name) = rest.strip_suffix("/tag") {
         let repo = q.get("repo").filter(|r| !r.is_empty()).ok_or_else(|| ApiError::bad_request("repo is required"))?;
         state.images.tag(name, repo, q.get("tag").map(String::as_str))?;

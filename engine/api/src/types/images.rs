@@ -105,6 +105,17 @@ pub struct JsonMessage {
     pub error_detail: Option<ErrorDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aux: Option<PushResult>,
+}
+
+/// The `aux` record closing each pushed tag.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PushResult {
+    pub tag: String,
+    pub digest: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -266,6 +266,72 @@ impl Repository {
         self.check(res, display).await
     }
 
+    /// Whether the registry already has a blob in this repository.
+    pub async fn blob_exists(&self, digest: &Digest) -> Result<bool, DistributionError> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let res = self.send(|| self.http.head(&url)).await?;
+        Ok(res.status().is_success())
+    }
+
+    /// Starts an upload, asking the registry to mount `digest` from `from`
+    /// (another repository on it) when given. `Ok(None)` means the mount
+    /// worked and nothing needs uploading; otherwise the upload URL.
+    pub async fn start_upload(&self, mount: Option<(&Digest, &str)>) -> Result<Option<String>, DistributionError> {
+        let mut url = self.url("blobs/uploads/");
+        if let Some((digest, from)) = mount {
+            url = format!("{url}?mount={digest}&from={from}");
+        }
+        let res = self.send(|| self.http.post(&url).header(reqwest::header::CONTENT_LENGTH, 0)).await?;
+        if res.status() == StatusCode::CREATED && mount.is_some() {
+            return Ok(None);
+        }
+        let res = self.check(res, &self.name).await?;
+        let location = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| DistributionError::Unexpected {
+                url: url.clone(),
+                status: res.status().as_u16(),
+                message: "upload started without a Location".into(),
+            })?;
+        Ok(Some(if location.starts_with("http") { location.to_string() } else { format!("{}{location}", self.base) }))
+    }
+
+    /// Finishes an upload in one PUT of the whole blob.
+    pub async fn finish_upload(
+        &self,
+        location: &str,
+        digest: &Digest,
+        size: u64,
+        body: reqwest::Body,
+    ) -> Result<(), DistributionError> {
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let url = format!("{location}{sep}digest={digest}");
+        let mut req = self
+            .http
+            .put(&url)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .body(body);
+        // The body streams once, so this request cannot be replayed after a
+        // challenge; start_upload has already earned the token.
+        if let Some(h) = self.auth.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            req = req.header(AUTHORIZATION, h);
+        }
+        let res = req.send().await.map_err(|source| DistributionError::Http { url: url.clone(), source })?;
+        self.check(res, &self.name).await.map(drop)
+    }
+
+    /// Uploads a manifest under a tag; returns its digest.
+    pub async fn put_manifest(&self, reference: &str, media_type: &str, body: &[u8]) -> Result<Digest, DistributionError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let res =
+            self.send(|| self.http.put(&url).header(CONTENT_TYPE, media_type).body(body.to_vec())).await?;
+        self.check(res, &self.name).await?;
+        Ok(Digest::of(body))
+    }
+
     /// Turns registry error responses into errors Docker users recognise.
     async fn check(&self, res: Response, display: &str) -> Result<Response, DistributionError> {
         let status = res.status();

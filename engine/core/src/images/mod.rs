@@ -5,12 +5,14 @@ pub mod config;
 mod list;
 pub mod progress;
 mod pull;
+mod push;
 mod remove;
 mod store;
 
 pub use config::ImageConfig;
 pub use list::{ImageSummary, ListOptions};
 pub use pull::PullPlan;
+pub use push::PushPlan;
 pub use remove::{DeleteItem, PruneReport};
 pub use store::{ImageRecord, LayerRecord};
 

@@ -14,6 +14,15 @@ pub struct Progress {
     pub detail: Option<(u64, Option<u64>)>,
     /// Set on the last message when the operation failed.
     pub error: Option<String>,
+    /// What a push produced, for clients that read it (`aux` on the wire).
+    pub pushed: Option<Pushed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    pub tag: String,
+    pub digest: String,
+    pub size: u64,
 }
 
 /// Where progress goes; a closed receiver (client gone) is not an error.
@@ -27,17 +36,24 @@ impl ProgressSink {
     }
 
     pub fn status(&self, id: Option<&str>, status: impl Into<String>) {
-        let _ = self.0.send(Progress { id: id.map(str::to_owned), status: status.into(), detail: None, error: None });
+        let _ = self.0.send(Progress { id: id.map(str::to_owned), status: status.into(), detail: None, error: None, pushed: None });
     }
 
     pub fn bytes(&self, id: &str, status: &str, current: u64, total: Option<u64>) {
         let progress =
-            Progress { id: Some(id.into()), status: status.into(), detail: Some((current, total)), error: None };
+            Progress { id: Some(id.into()), status: status.into(), detail: Some((current, total)), error: None, pushed: None };
         let _ = self.0.send(progress);
     }
 
     pub fn error(&self, message: impl Into<String>) {
-        let _ = self.0.send(Progress { id: None, status: String::new(), detail: None, error: Some(message.into()) });
+        let _ = self.0.send(Progress { id: None, status: String::new(), detail: None, error: Some(message.into()), pushed: None });
+    }
+
+    /// The closing line of a pushed tag, then its `aux` record (clients
+    /// hand aux messages to a callback instead of printing them).
+    pub fn pushed(&self, pushed: Pushed) {
+        self.status(None, format!("{}: digest: {} size: {}", pushed.tag, pushed.digest, pushed.size));
+        let _ = self.0.send(Progress { id: None, status: String::new(), detail: None, error: None, pushed: Some(pushed) });
     }
 }
 
