@@ -316,3 +316,108 @@ async fn push_rmi_pull_round_trip() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("No such image"), "{missing:?}");
 }
+
+fn tar_names(path: &Path) -> Vec<String> {
+    let f = std::fs::File::open(path).unwrap();
+    tar::Archive::new(f).entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect()
+}
+
+#[tokio::test]
+async fn save_rmi_load_both_formats() {
+    let (_reg, fx, d) = setup().await;
+    d.docker_ok(&["pull", &fx.multi]);
+    let id = d.docker_ok(&["image", "inspect", "--format", "{{.Id}}", &fx.multi]).trim().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("img.tar");
+    d.docker_ok(&["save", "-o", saved.to_str().unwrap(), &fx.multi]);
+    let names = tar_names(&saved);
+    for want in ["manifest.json", "index.json", "oci-layout", &format!("blobs/sha256/{}", &id[7..])] {
+        assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+    }
+
+    // Docker archive (manifest.json) round trip.
+    d.docker_ok(&["rmi", &fx.multi]);
+    let out = d.docker_ok(&["load", "-i", saved.to_str().unwrap()]);
+    assert!(out.contains(&format!("Loaded image: {}", fx.multi)), "{out}");
+    assert_eq!(d.docker_ok(&["image", "inspect", "--format", "{{.Id}}", &fx.multi]).trim(), id);
+    with_rootfs(&d, &fx.multi, |root| {
+        assert!(!root.join("data/gone").exists());
+        assert_eq!(std::fs::read_to_string(root.join("opq/new")).unwrap(), "new\n");
+    });
+
+    // OCI layout only: the same archive without manifest.json.
+    let oci = dir.path().join("oci.tar");
+    {
+        let mut out = tar::Builder::new(std::fs::File::create(&oci).unwrap());
+        let mut input = tar::Archive::new(std::fs::File::open(&saved).unwrap());
+        for e in input.entries().unwrap() {
+            let mut e = e.unwrap();
+            if e.path().unwrap().to_str() == Some("manifest.json") {
+                continue;
+            }
+            let mut h = e.header().clone();
+            let p = e.path().unwrap().into_owned();
+            out.append_data(&mut h, p, &mut e).unwrap();
+        }
+        out.finish().unwrap();
+    }
+    d.docker_ok(&["rmi", &fx.multi]);
+    assert_eq!(d.docker_ok(&["images", "-q"]), "");
+    let out = d.docker_ok(&["load", "-i", oci.to_str().unwrap()]);
+    assert!(out.contains(&format!("Loaded image: {}", fx.multi)), "{out}");
+    assert_eq!(d.docker_ok(&["image", "inspect", "--format", "{{.Id}}", &fx.multi]).trim(), id);
+
+    // Garbage in: a clear error, nothing loaded.
+    let junk = dir.path().join("junk.tar");
+    std::fs::write(&junk, b"not a tar at all").unwrap();
+    let bad = d.docker(&["load", "-i", junk.to_str().unwrap()]);
+    assert!(!bad.status.success());
+}
+
+#[tokio::test]
+async fn import_a_rootfs_tarball() {
+    let d = Berthd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("rootfs.tar");
+    let tar = fixtures::busybox_rootfs();
+    std::fs::write(&plain, &tar).unwrap();
+    let out = d.docker_ok(&[
+        "import",
+        "--change",
+        r#"CMD ["/bin/sh", "-c", "echo hi"]"#,
+        "--change",
+        "ENV GREETING=hello",
+        "--message",
+        "made by a test",
+        plain.to_str().unwrap(),
+        "imported:v1",
+    ]);
+    let id = out.trim();
+    assert!(id.starts_with("sha256:"), "{out}");
+    let inspect: serde_json::Value = serde_json::from_str(&d.docker_ok(&["image", "inspect", "imported:v1"])).unwrap();
+    let img = &inspect[0];
+    assert_eq!(img["Id"], id);
+    assert_eq!(img["Config"]["Cmd"], serde_json::json!(["/bin/sh", "-c", "echo hi"]));
+    assert_eq!(img["Config"]["Env"], serde_json::json!(["GREETING=hello"]));
+    assert_eq!(img["Comment"], "made by a test");
+    assert_eq!(img["RootFS"]["Layers"][0], berth_e2e::registry::sha256_digest(&tar));
+    with_rootfs(&d, "imported:v1", |root| assert!(root.join("bin/busybox").exists()));
+
+    // Compressed input from stdin works too.
+    let gz = fixtures::gzip(&tar, fixtures::DOCKER_LAYER_GZIP).blob;
+    let mut child = d
+        .docker_cmd()
+        .args(["import", "-", "imported:gz"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &gz).unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait_with_output().unwrap().status.success());
+    let layers = d.docker_ok(&["image", "inspect", "--format", "{{index .RootFS.Layers 0}}", "imported:gz"]);
+    assert_eq!(layers.trim(), berth_e2e::registry::sha256_digest(&tar));
+
+    let bad = d.docker(&["import", "--change", "RUN rm -rf /", plain.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("RUN is not a valid change command"));
+}

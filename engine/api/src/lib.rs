@@ -2,6 +2,7 @@
 //! version negotiation, hijacked and multiplexed streams, and the mapping
 //! of engine errors to HTTP statuses.
 
+mod blocking_io;
 pub mod body;
 pub mod error;
 mod handlers;

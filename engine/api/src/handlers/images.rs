@@ -2,7 +2,8 @@
 //! Image names may contain `/` and `:` unescaped, so routes under
 //! `/images/{name}` are dispatched on their last path segment.
 
-use axum::extract::{Path, Query, State};
+use axum::body::Body;
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_core::distribution::manifest::Platform;
@@ -13,23 +14,24 @@ use berth_core::images::{DeleteItem, ImageDetails, ListOptions};
 use berth_core::reference::ImageRef;
 use http::HeaderMap;
 
+use crate::blocking_io::{body_reader, BodyWriter};
 use crate::error::ApiError;
 use crate::progress::json_stream;
-use crate::query::{flag, Params};
+use crate::query::{all_values, flag, Params};
 use crate::state::AppState;
 use crate::types::*;
 
-/// `POST /images/create`: pull `fromImage` (with `tag`, or a digest).
+/// `POST /images/create`: pull `fromImage` (with `tag`, or a digest), or
+/// import the request body as a root filesystem (`fromSrc=-`).
 pub async fn create(
     State(state): State<AppState>,
     Query(q): Query<Params>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    if q.contains_key("fromSrc") {
-        return Err(ApiError::new(
-            http::StatusCode::NOT_IMPLEMENTED,
-            "importing an image from a tarball (fromSrc) is not supported by Berth yet",
-        ));
+    if let Some(src) = q.get("fromSrc") {
+        return import(&state, src, &q, raw.as_deref(), body).await;
     }
     let image =
         q.get("fromImage").filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad_request("fromImage is required"))?;
@@ -52,6 +54,76 @@ pub async fn create(
         }
     });
     Ok(json_stream(rx))
+}
+
+/// `fromSrc=-`: the body is the tar; URLs would be fetched by the engine.
+async fn import(state: &AppState, src: &str, q: &Params, raw: Option<&str>, body: Body) -> Result<Response, ApiError> {
+    if src != "-" {
+        return Err(ApiError::new(
+            http::StatusCode::NOT_IMPLEMENTED,
+            "importing from a URL is not supported by Berth yet; pipe the tarball to docker import instead",
+        ));
+    }
+    let tag = match q.get("repo").filter(|r| !r.is_empty()) {
+        Some(repo) => {
+            let name = match q.get("tag").filter(|t| !t.is_empty()) {
+                Some(t) => format!("{repo}:{t}"),
+                None => repo.clone(),
+            };
+            Some(ImageRef::parse(&name)?)
+        }
+        None => None,
+    };
+    let platform = match q.get("platform").filter(|p| !p.is_empty()) {
+        Some(p) => Some(Platform::parse(p).ok_or_else(|| ApiError::bad_request(format!("invalid platform {p:?}")))?),
+        None => None,
+    };
+    let changes = all_values(raw, "changes");
+    let message = q.get("message").cloned().unwrap_or_default();
+    let images = state.images.clone();
+    let reader = body_reader(body);
+    let id = tokio::task::spawn_blocking(move || images.import(reader, &changes, &message, tag, platform))
+        .await
+        .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let line = serde_json::to_string(&JsonMessage { status: id.to_string(), ..Default::default() }).unwrap_or_default();
+    Ok(([(http::header::CONTENT_TYPE, "application/json")], format!("{line}\n")).into_response())
+}
+
+/// `GET /images/get?names=...`: a tarball of the images (`docker save`).
+pub async fn save_many(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    save(&state, all_values(raw.as_deref(), "names"))
+}
+
+fn save(state: &AppState, names: Vec<String>) -> Result<Response, ApiError> {
+    if names.is_empty() {
+        return Err(ApiError::bad_request("no images named: pass names=IMAGE"));
+    }
+    let set = state.images.resolve_save(&names)?;
+    let (writer, body) = BodyWriter::new();
+    let images = state.images.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = images.save(&set, writer) {
+            // Headers are gone; all that is left is to cut the stream short.
+            tracing::error!(error = %ApiError::from(e).message, "docker save failed mid-stream");
+        }
+    });
+    Ok(([(http::header::CONTENT_TYPE, "application/x-tar")], body).into_response())
+}
+
+/// `POST /images/load`: imports a `docker save` tarball or an OCI layout.
+pub async fn load(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let images = state.images.clone();
+    let reader = body_reader(body);
+    let lines = tokio::task::spawn_blocking(move || images.load(reader))
+        .await
+        .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let mut out = String::new();
+    for l in lines {
+        let msg = JsonMessage { stream: format!("{l}\n"), ..Default::default() };
+        out.push_str(&serde_json::to_string(&msg).unwrap_or_default());
+        out.push('\n');
+    }
+    Ok(([(http::header::CONTENT_TYPE, "application/json")], out).into_response())
 }
 
 fn credentials(headers: &HeaderMap) -> Option<Credentials> {
@@ -103,6 +175,9 @@ pub async fn get_named(State(state): State<AppState>, Path(rest): Path<String>) 
     }
     if let Some(name) = rest.strip_suffix("/history") {
         return Ok(Json(history(&state, name)?).into_response());
+    }
+    if let Some(name) = rest.strip_suffix("/get") {
+        return save(&state, vec![name.to_string()]);
     }
     Err(ApiError::not_found("page not found"))
 }

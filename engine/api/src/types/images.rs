@@ -94,6 +94,8 @@ pub struct ImagePruneResponse {
 #[serde(rename_all = "camelCase")]
 pub struct JsonMessage {
     #[serde(skip_serializing_if = "String::is_empty")]
+    pub stream: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<ProgressDetail>,

@@ -119,6 +119,38 @@ impl ContentStore {
         Ok(digest)
     }
 
+    /// Stores whatever `reader` yields under the digest it turns out to
+    /// have (blocking). For content made here, whose digest is not known
+    /// in advance.
+    pub fn write_reader(&self, mut reader: impl std::io::Read) -> Result<(Digest, u64), ContentError> {
+        let mut tmp = self.temp()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut written = 0u64;
+        loop {
+            let n = reader.read(&mut buf).map_err(io("read input for", &self.ingest))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n]).map_err(io("write", &self.ingest))?;
+            written += n as u64;
+        }
+        let digest = Digest::from_hasher(hasher);
+        if !self.contains(&digest) {
+            self.commit(tmp, &digest)?;
+        }
+        Ok((digest, written))
+    }
+
+    /// A scratch directory on the store's filesystem, for staging archives.
+    pub fn scratch(&self) -> Result<tempfile::TempDir, ContentError> {
+        tempfile::Builder::new()
+            .prefix("scratch-")
+            .tempdir_in(&self.ingest)
+            .map_err(io("create temp dir in", &self.ingest))
+    }
+
     /// Streams content in, verifying size (when known) and digest before it
     /// becomes visible. `progress` is told the running byte count.
     pub async fn write_stream<S, E>(

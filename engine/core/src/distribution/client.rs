@@ -286,15 +286,13 @@ impl Repository {
             return Ok(None);
         }
         let res = self.check(res, &self.name).await?;
-        let location = res
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| DistributionError::Unexpected {
+        let location = res.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            DistributionError::Unexpected {
                 url: url.clone(),
                 status: res.status().as_u16(),
                 message: "upload started without a Location".into(),
-            })?;
+            }
+        })?;
         Ok(Some(if location.starts_with("http") { location.to_string() } else { format!("{}{location}", self.base) }))
     }
 
@@ -324,10 +322,14 @@ impl Repository {
     }
 
     /// Uploads a manifest under a tag; returns its digest.
-    pub async fn put_manifest(&self, reference: &str, media_type: &str, body: &[u8]) -> Result<Digest, DistributionError> {
+    pub async fn put_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        body: &[u8],
+    ) -> Result<Digest, DistributionError> {
         let url = self.url(&format!("manifests/{reference}"));
-        let res =
-            self.send(|| self.http.put(&url).header(CONTENT_TYPE, media_type).body(body.to_vec())).await?;
+        let res = self.send(|| self.http.put(&url).header(CONTENT_TYPE, media_type).body(body.to_vec())).await?;
         self.check(res, &self.name).await?;
         Ok(Digest::of(body))
     }

@@ -1,6 +1,8 @@
 //! The image service: the local image store (index + content + snapshots)
 //! and everything done to images — pull, list, inspect, tag, remove, prune.
 
+mod archive;
+mod changes;
 pub mod config;
 mod list;
 pub mod progress;
@@ -9,6 +11,7 @@ mod push;
 mod remove;
 mod store;
 
+pub use archive::SaveSet;
 pub use config::ImageConfig;
 pub use list::{ImageSummary, ListOptions};
 pub use pull::PullPlan;

@@ -36,24 +36,42 @@ impl ProgressSink {
     }
 
     pub fn status(&self, id: Option<&str>, status: impl Into<String>) {
-        let _ = self.0.send(Progress { id: id.map(str::to_owned), status: status.into(), detail: None, error: None, pushed: None });
+        let _ = self.0.send(Progress {
+            id: id.map(str::to_owned),
+            status: status.into(),
+            detail: None,
+            error: None,
+            pushed: None,
+        });
     }
 
     pub fn bytes(&self, id: &str, status: &str, current: u64, total: Option<u64>) {
-        let progress =
-            Progress { id: Some(id.into()), status: status.into(), detail: Some((current, total)), error: None, pushed: None };
+        let progress = Progress {
+            id: Some(id.into()),
+            status: status.into(),
+            detail: Some((current, total)),
+            error: None,
+            pushed: None,
+        };
         let _ = self.0.send(progress);
     }
 
     pub fn error(&self, message: impl Into<String>) {
-        let _ = self.0.send(Progress { id: None, status: String::new(), detail: None, error: Some(message.into()), pushed: None });
+        let _ = self.0.send(Progress {
+            id: None,
+            status: String::new(),
+            detail: None,
+            error: Some(message.into()),
+            pushed: None,
+        });
     }
 
     /// The closing line of a pushed tag, then its `aux` record (clients
     /// hand aux messages to a callback instead of printing them).
     pub fn pushed(&self, pushed: Pushed) {
         self.status(None, format!("{}: digest: {} size: {}", pushed.tag, pushed.digest, pushed.size));
-        let _ = self.0.send(Progress { id: None, status: String::new(), detail: None, error: None, pushed: Some(pushed) });
+        let _ =
+            self.0.send(Progress { id: None, status: String::new(), detail: None, error: None, pushed: Some(pushed) });
     }
 }
 

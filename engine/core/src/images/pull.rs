@@ -127,10 +127,23 @@ impl ImageService {
     }
 }
 
-/// Releases a pull's leases when it ends, however it ends.
-struct Lease {
+/// Keeps blobs and snapshots that are not in the index yet safe from
+/// garbage collection until the operation ends, however it ends.
+pub(super) struct Lease {
     service: ImageService,
     digests: Vec<Digest>,
+}
+
+impl Lease {
+    pub(super) fn take(service: &ImageService, digests: Vec<Digest>) -> Self {
+        service.inner.leases.lock().unwrap_or_else(|p| p.into_inner()).extend(digests.iter().cloned());
+        Self { service: service.clone(), digests }
+    }
+
+    pub(super) fn add(&mut self, digest: Digest) {
+        self.service.inner.leases.lock().unwrap_or_else(|p| p.into_inner()).insert(digest.clone());
+        self.digests.push(digest);
+    }
 }
 
 impl Drop for Lease {
@@ -152,15 +165,11 @@ impl PullPlan {
         let diff_ids = self.config.rootfs.diff_ids.clone();
         let chains = chain_ids(&diff_ids);
         let id = self.manifest.config.digest.clone();
-        let _lease = {
-            let mut digests: Vec<Digest> = chains.clone();
-            digests.push(id.clone());
-            digests.extend(self.manifest.layers.iter().map(|l| l.digest.clone()));
-            let manifest_digest = Digest::of(&self.manifest_bytes);
-            digests.push(manifest_digest);
-            svc.inner.leases.lock().unwrap_or_else(|p| p.into_inner()).extend(digests.iter().cloned());
-            Lease { service: svc.clone(), digests }
-        };
+        let mut digests: Vec<Digest> = chains.clone();
+        digests.push(id.clone());
+        digests.extend(self.manifest.layers.iter().map(|l| l.digest.clone()));
+        digests.push(Digest::of(&self.manifest_bytes));
+        let _lease = Lease::take(&svc, digests);
 
         let was_present = svc.index().images.contains_key(&id);
         let semaphore = Arc::new(Semaphore::new(CONCURRENT_DOWNLOADS));

@@ -33,15 +33,15 @@ impl ImageService {
         let index = self.index();
         let wanted: Vec<ImageRef> = match tag {
             Some(t) => vec![name.with_tag(t)],
-            None => index
-                .tags
-                .keys()
-                .filter_map(|t| ImageRef::parse(t).ok())
-                .filter(|r| r.name() == name.name())
-                .collect(),
+            None => {
+                index.tags.keys().filter_map(|t| ImageRef::parse(t).ok()).filter(|r| r.name() == name.name()).collect()
+            }
         };
         if wanted.is_empty() {
-            return Err(ImageError::NotFound(format!("An image does not exist locally with the tag: {}", name.familiar_name())));
+            return Err(ImageError::NotFound(format!(
+                "An image does not exist locally with the tag: {}",
+                name.familiar_name()
+            )));
         }
         let mut images = Vec::new();
         for r in wanted {
@@ -56,7 +56,11 @@ impl PushPlan {
     pub async fn execute(self, progress: &ProgressSink) -> Result<(), ImageError> {
         let svc = &self.service;
         progress.status(None, format!("The push refers to repository [{}]", self.repo_ref.name()));
-        let repo = svc.inner.registry.repository(self.repo_ref.domain(), self.repo_ref.repository(), self.creds.clone()).await?;
+        let repo = svc
+            .inner
+            .registry
+            .repository(self.repo_ref.domain(), self.repo_ref.repository(), self.creds.clone())
+            .await?;
         for (reference, record) in &self.images {
             for layer in record.layers.iter().rev() {
                 let blob = layer.blob.as_ref().ok_or_else(|| {
@@ -103,9 +107,11 @@ impl PushPlan {
         let content = &self.service.inner.content;
         let size = content.size(blob)?;
         let path = content.path(blob);
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|source| crate::content::ContentError::Io { action: "open", path: path.clone(), source })?;
+        let file = tokio::fs::File::open(&path).await.map_err(|source| crate::content::ContentError::Io {
+            action: "open",
+            path: path.clone(),
+            source,
+        })?;
         let mut sent = 0u64;
         let mut throttle = Throttle::new();
         let progress_bytes = progress.clone();
@@ -153,6 +159,7 @@ impl PushPlan {
                 digest: l.blob.clone().unwrap_or_else(|| l.diff_id.clone()),
                 size: l.blob_size,
                 platform: None,
+                annotations: None,
             })
             .collect();
         let m = Manifest {
@@ -163,10 +170,12 @@ impl PushPlan {
                 digest: record.id.clone(),
                 size: config_size,
                 platform: None,
+                annotations: None,
             },
             layers,
         };
-        let body = serde_json::to_vec(&m).map_err(|e| ImageError::Internal(format!("failed to encode manifest: {e}")))?;
+        let body =
+            serde_json::to_vec(&m).map_err(|e| ImageError::Internal(format!("failed to encode manifest: {e}")))?;
         Ok((DOCKER_MANIFEST.into(), body))
     }
 }

@@ -8,7 +8,7 @@
 //!   through symlinks and hardlinks to outside paths are refused.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -43,23 +43,11 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Wraps `blob` in the decompressor its magic bytes call for.
-fn decompress<'a>(blob: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a>> {
-    let mut r = BufReader::with_capacity(256 * 1024, blob);
-    let head = r.fill_buf()?;
-    Ok(if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::bufread::MultiGzDecoder::new(r))
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(zstd::stream::read::Decoder::with_buffer(r)?)
-    } else {
-        Box::new(r)
-    })
-}
-
 /// Unpacks `blob` into `dest`; returns the bytes of file content and the
 /// digest of the uncompressed tar (the layer's diff ID).
 pub fn unpack_layer(blob: impl Read, dest: &Path) -> Result<(u64, Digest), UnpackError> {
-    let mut hashing = Hashing { inner: decompress(blob).map_err(UnpackError::Archive)?, hasher: Sha256::new() };
+    let mut hashing =
+        Hashing { inner: crate::compression::decompress(blob).map_err(UnpackError::Archive)?, hasher: Sha256::new() };
     let mut size = 0u64;
     {
         let mut archive = tar::Archive::new(&mut hashing);

@@ -1,0 +1,42 @@
+//! Bridges between HTTP bodies and the blocking readers and writers of
+//! archive code, which runs on the blocking thread pool.
+
+use std::io::Write;
+
+use axum::body::Body;
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::io::{StreamReader, SyncIoBridge};
+
+/// A request body as a blocking `Read`; use it inside `spawn_blocking`.
+pub fn body_reader(body: Body) -> impl std::io::Read + Send + 'static {
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    SyncIoBridge::new(StreamReader::new(stream))
+}
+
+/// A blocking `Write` whose bytes become a streamed response body.
+pub struct BodyWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+impl BodyWriter {
+    pub fn new() -> (std::io::BufWriter<Self>, Body) {
+        let (tx, rx) = mpsc::channel(8);
+        (std::io::BufWriter::with_capacity(256 * 1024, Self { tx }), Body::from_stream(ReceiverStream::new(rx)))
+    }
+}
+
+impl Write for BodyWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tx
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
