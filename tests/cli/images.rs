@@ -421,3 +421,24 @@ async fn import_a_rootfs_tarball() {
     let bad = d.docker(&["import", "--change", "RUN rm -rf /", plain.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RUN is not a valid change command"));
 }
+
+#[tokio::test]
+async fn distribution_inspect_and_offline_search() {
+    let (reg, fx, d) = setup().await;
+    let r = d.request("GET", &format!("/v1.50/distribution/{}/json", fx.multiarch), &[], b"");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["Descriptor"]["mediaType"], fixtures::OCI_INDEX);
+    let archs: Vec<_> = v["Platforms"].as_array().unwrap().iter().map(|p| p["architecture"].clone()).collect();
+    assert_eq!(archs, ["amd64", "arm64"]);
+    let (_, index) = reg.get_manifest(REPO, "multiarch").await;
+    assert_eq!(v["Descriptor"]["digest"], berth_e2e::registry::sha256_digest(&index));
+
+    let single = d.request("GET", &format!("/distribution/{}/json", fx.single), &[], b"").json();
+    assert_eq!(single["Platforms"][0]["architecture"], fixtures::host_arch());
+
+    // The local registry has no search API; the error says so, quickly.
+    let out = d.docker(&["search", &format!("{}/berth", reg.addr)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not offer search"), "{out:?}");
+}

@@ -19,6 +19,8 @@ pub fn router(state: AppState) -> Router {
         .route("/images/prune", post(images::prune))
         .route("/images/get", get(images::save_many))
         .route("/images/load", post(images::load))
+        .route("/images/search", get(images::search))
+        .route("/distribution/{*name}", get(images::distribution))
         // Names contain `/`: `{name}/json`, `{name}/history`, `{name}/tag` are split in the handlers.
         .route("/images/{*name}", get(images::get_named).post(images::post_named).delete(images::delete))
         .fallback(not_found)

@@ -294,3 +294,65 @@ fn history(state: &AppState, name: &str) -> Result<Vec<HistoryResponseItem>, Api
     }
     Ok(out)
 }
+
+/// `GET /distribution/{name}/json`: what the registry serves for a reference.
+pub async fn distribution(
+    State(state): State<AppState>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<DistributionInspect>, ApiError> {
+    let name = rest.strip_suffix("/json").ok_or_else(|| ApiError::not_found("page not found"))?;
+    let reference = ImageRef::parse(name)?;
+    let (desc, platforms) = state.images.distribution_inspect(&reference, credentials(&headers)).await?;
+    Ok(Json(DistributionInspect {
+        descriptor: OciDescriptor { media_type: desc.media_type, digest: desc.digest.to_string(), size: desc.size },
+        platforms: platforms
+            .into_iter()
+            .map(|p| OciPlatform {
+                architecture: p.architecture,
+                os: p.os,
+                os_version: p.os_version,
+                variant: p.variant,
+            })
+            .collect(),
+    }))
+}
+
+/// `GET /images/search?term=`: the registry's search, filtered as dockerd does.
+pub async fn search(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+) -> Result<Json<Vec<ImageSearchResponseItem>>, ApiError> {
+    let term = q.get("term").filter(|t| !t.is_empty()).ok_or_else(|| ApiError::bad_request("term is required"))?;
+    let limit = match q.get("limit").filter(|l| !l.is_empty()) {
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::bad_request(format!("invalid limit {l:?}: must be between 1 and 100")))?,
+        None => 25,
+    };
+    let filters = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
+    filters.validate(&["is-automated", "is-official", "stars"])?;
+    let min_stars = match filters.values("stars").next() {
+        Some(s) => s.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid filter 'stars={s}'")))?,
+        None => 0,
+    };
+    let want = |key: &str, value: bool| filters.values(key).all(|v| (v == "true") == value);
+    let results = state.images.search(term, limit).await?;
+    Ok(Json(
+        results
+            .into_iter()
+            .filter(|r| {
+                r.star_count >= min_stars && want("is-official", r.is_official) && want("is-automated", r.is_automated)
+            })
+            .map(|r| ImageSearchResponseItem {
+                description: r.description,
+                is_official: r.is_official,
+                is_automated: r.is_automated,
+                name: r.name,
+                star_count: r.star_count,
+            })
+            .collect(),
+    ))
+}

@@ -132,3 +132,39 @@ pub struct ProgressDetail {
 pub struct ErrorDetail {
     pub message: String,
 }
+
+/// `GET /distribution/{name}/json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DistributionInspect {
+    pub descriptor: OciDescriptor,
+    pub platforms: Vec<OciPlatform>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciDescriptor {
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OciPlatform {
+    pub architecture: String,
+    pub os: String,
+    #[serde(rename = "os.version", skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+/// One entry of `GET /images/search`.
+#[derive(Debug, Serialize)]
+pub struct ImageSearchResponseItem {
+    pub description: String,
+    pub is_official: bool,
+    pub is_automated: bool,
+    pub name: String,
+    pub star_count: u64,
+}

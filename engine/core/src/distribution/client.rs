@@ -52,6 +52,26 @@ impl Classify for DistributionError {
     }
 }
 
+/// One hit of a registry search (the v1 search API).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchResult {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub star_count: u64,
+    #[serde(default)]
+    pub is_official: bool,
+    #[serde(default)]
+    pub is_automated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchResponse {
+    #[serde(default)]
+    results: Vec<SearchResult>,
+}
+
 /// Talks to registries on the engine's behalf.
 #[derive(Clone)]
 pub struct RegistryClient {
@@ -89,6 +109,33 @@ impl RegistryClient {
         } else {
             vec![format!("https://{domain}")]
         }
+    }
+
+    /// Searches a registry's index (`docker search`); Docker Hub's unless
+    /// `domain` names another registry.
+    pub async fn search(&self, domain: &str, term: &str, limit: usize) -> Result<Vec<SearchResult>, DistributionError> {
+        let base = match domain {
+            DOCKER_HUB => "https://index.docker.io".to_string(),
+            d if is_loopback(d) => format!("http://{d}"),
+            d => format!("https://{d}"),
+        };
+        let url = format!("{base}/v1/search");
+        let res = self
+            .http
+            .get(&url)
+            .query(&[("q", term), ("n", &limit.to_string())])
+            .send()
+            .await
+            .map_err(|source| DistributionError::Unreachable { registry: domain.into(), source })?;
+        if !res.status().is_success() {
+            return Err(DistributionError::Unexpected {
+                url,
+                status: res.status().as_u16(),
+                message: "the registry does not offer search".into(),
+            });
+        }
+        let body: SearchResponse = res.json().await.map_err(|source| DistributionError::Http { url, source })?;
+        Ok(body.results.into_iter().take(limit).collect())
     }
 
     /// Opens a repository on the first endpoint that answers.

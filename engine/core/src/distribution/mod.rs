@@ -6,4 +6,4 @@ mod client;
 pub mod manifest;
 
 pub use auth::Credentials;
-pub use client::{DistributionError, RegistryClient, Repository};
+pub use client::{DistributionError, RegistryClient, Repository, SearchResult};

@@ -8,6 +8,7 @@ mod list;
 pub mod progress;
 mod pull;
 mod push;
+mod remote;
 mod remove;
 mod store;
 
