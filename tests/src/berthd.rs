@@ -19,6 +19,7 @@ pub struct Berthd {
     log: PathBuf,
     docker_config: PathBuf,
     process: Guarded,
+    args: Vec<String>,
     // Last, so the directory outlives the process that uses it.
     dir: tempfile::TempDir,
 }
@@ -51,6 +52,39 @@ impl Berthd {
         let docker_config = root.join("docker-config");
         std::fs::create_dir(&docker_config).unwrap();
         let log = root.join("berthd.log");
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let process = spawn(root, &args);
+        let mut me = Self {
+            socket,
+            data_root: root.join("data"),
+            exec_root: root.join("exec"),
+            pidfile: root.join("berthd.pid"),
+            config_file,
+            log,
+            docker_config,
+            process,
+            args,
+            dir,
+        };
+        me.wait_ready();
+        me
+    }
+
+    /// Kills the engine without warning (SIGKILL), leaving its containers
+    /// and shims running, then starts it again on the same state.
+    pub fn crash_and_restart(&mut self) {
+        self.process.signal(Signal::SIGKILL);
+        self.process.wait_timeout(Duration::from_secs(10));
+        self.process = spawn(self.dir.path(), &self.args);
+        self.wait_ready();
+    }
+}
+
+fn spawn(root: &Path, args: &[String]) -> Guarded {
+    let socket = root.join("berth.sock");
+    let config_file = root.join("daemon.json");
+    let log = root.join("berthd.log");
+    {
         let mut cmd = Command::new(binary());
         cmd.arg("--host")
             .arg(format!("unix://{}", socket.display()))
@@ -65,24 +99,13 @@ impl Berthd {
             .args(args)
             .env("BERTHD_LOG", "debug,hyper=info")
             .stdin(Stdio::null())
-            .stdout(std::fs::File::create(root.join("berthd.out")).unwrap())
-            .stderr(std::fs::File::create(&log).unwrap());
-        let process = Guarded::spawn("berthd", &mut cmd).expect("spawn berthd");
-        let mut me = Self {
-            socket,
-            data_root: root.join("data"),
-            exec_root: root.join("exec"),
-            pidfile: root.join("berthd.pid"),
-            config_file,
-            log,
-            docker_config,
-            process,
-            dir,
-        };
-        me.wait_ready();
-        me
+            .stdout(std::fs::OpenOptions::new().create(true).append(true).open(root.join("berthd.out")).unwrap())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap());
+        Guarded::spawn("berthd", &mut cmd).expect("spawn berthd")
     }
+}
 
+impl Berthd {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -163,5 +186,41 @@ impl Berthd {
 
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> raw_http::Response {
         raw_http::request(&self.socket, method, path, headers, body)
+    }
+}
+
+impl Drop for Berthd {
+    /// Containers outlive the engine by design; a test's must not outlive
+    /// the test. Kill them, let their shims clean up, then unmount whatever
+    /// is still mounted under the test's directory.
+    fn drop(&mut self) {
+        self.process.stop(Duration::from_secs(10));
+        let shims = self.exec_root.join("s");
+        let mut shim_pids = Vec::new();
+        for dir in std::fs::read_dir(&shims).into_iter().flatten().flatten() {
+            let pid =
+                |f: &str| std::fs::read_to_string(dir.path().join(f)).ok().and_then(|p| p.trim().parse::<i32>().ok());
+            if let Some(init) = pid("init.pid") {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(init), Signal::SIGKILL);
+            }
+            shim_pids.extend(pid("shim.pid"));
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while shim_pids.iter().any(|p| nix::sys::signal::kill(nix::unistd::Pid::from_raw(*p), None).is_ok())
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for p in shim_pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), Signal::SIGKILL);
+        }
+        let prefix = self.dir.path().display().to_string();
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut targets: Vec<&str> =
+            mounts.lines().filter_map(|l| l.split(' ').nth(4)).filter(|t| t.starts_with(&prefix)).collect();
+        targets.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        for t in targets {
+            let _ = Command::new("umount").arg("-l").arg(t).status();
+        }
     }
 }

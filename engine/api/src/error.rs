@@ -37,6 +37,7 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
         ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::NotModified => StatusCode::NOT_MODIFIED,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -69,6 +70,10 @@ impl<E: Classify + std::error::Error> From<E> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A 304 carries no body.
+        if self.status == StatusCode::NOT_MODIFIED {
+            return self.status.into_response();
+        }
         (self.status, Json(ErrorResponse { message: self.message })).into_response()
     }
 }

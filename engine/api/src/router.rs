@@ -1,10 +1,10 @@
 //! The route table. It reads like the Engine API: one line per endpoint.
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{events, images, system};
+use crate::handlers::{containers, events, images, system};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -14,6 +14,17 @@ pub fn router(state: AppState) -> Router {
         .route("/info", get(system::info))
         .route("/system/df", get(system::disk_usage))
         .route("/events", get(events::events))
+        .route("/containers/create", post(containers::create))
+        .route("/containers/json", get(containers::list))
+        .route("/containers/{id}/json", get(containers::inspect))
+        .route("/containers/{id}/start", post(containers::start))
+        .route("/containers/{id}/stop", post(containers::stop))
+        .route("/containers/{id}/kill", post(containers::kill))
+        .route("/containers/{id}/wait", post(containers::wait))
+        .route("/containers/{id}/logs", get(containers::logs))
+        .route("/containers/{id}/attach", post(containers::attach))
+        .route("/containers/{id}/resize", post(containers::resize))
+        .route("/containers/{id}", delete(containers::remove))
         .route("/images/create", post(images::create))
         .route("/images/json", get(images::list))
         .route("/images/prune", post(images::prune))

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use berth_core::containers::ContainerService;
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
 use berth_core::system::SystemService;
@@ -12,6 +13,7 @@ pub struct AppState {
     pub system: SystemService,
     pub events: Arc<EventBus>,
     pub images: ImageService,
+    pub containers: ContainerService,
     /// Flips to `true` when the engine shuts down, so endless streams end.
     pub shutdown: watch::Receiver<bool>,
 }

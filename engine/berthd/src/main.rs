@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use berth_api::AppState;
 use berth_core::config::SharedConfig;
+use berth_core::containers::ContainerService;
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
 use berth_core::system::{engine_id, SystemService};
@@ -39,6 +40,8 @@ enum DaemonError {
     Identity(#[from] berth_core::system::IdentityError),
     #[error("failed to open the image store")]
     Images(#[source] berth_core::images::ImageError),
+    #[error("failed to open the container store")]
+    Containers(#[source] berth_core::containers::ContainerError),
     #[error("failed to create {path}")]
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("failed to set up signal handling")]
@@ -61,6 +64,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `berth-shim` sits beside `berthd` (`BERTH_SHIM` overrides).
+fn shim_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("BERTH_SHIM") {
+        return p.into();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("berth-shim")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("berth-shim"))
 }
 
 fn init_logging(level: &str) {
@@ -89,10 +104,25 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     let events = Arc::new(EventBus::new());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let images = ImageService::open(&cfg.data_root, config.clone(), events.clone()).map_err(DaemonError::Images)?;
+    let containers = ContainerService::open(
+        &cfg.data_root,
+        &cfg.exec_root,
+        shim_binary(),
+        config.clone(),
+        images.clone(),
+        events.clone(),
+    )
+    .await
+    .map_err(DaemonError::Containers)?;
+    {
+        let containers = containers.clone();
+        images.set_users(Box::new(move |id| containers.users_of(id)));
+    }
     let state = AppState {
         system: SystemService::new(config.clone(), events.clone(), id.clone()),
         events: events.clone(),
         images,
+        containers,
         shutdown: shutdown_rx.clone(),
     };
 

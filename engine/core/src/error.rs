@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Forbidden,
     /// A dependency (registry, runtime, kernel feature) is not available.
     Unavailable,
+    /// Nothing to do: the object is already in the asked-for state.
+    NotModified,
     /// The engine failed; the request was fine.
     Internal,
 }

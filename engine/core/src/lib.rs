@@ -3,6 +3,7 @@
 
 pub mod compression;
 pub mod config;
+pub mod containers;
 pub mod content;
 pub mod distribution;
 pub mod error;

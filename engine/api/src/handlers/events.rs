@@ -48,7 +48,7 @@ pub async fn events(State(state): State<AppState>, Query(q): Query<EventsQuery>)
 }
 
 /// Parses Docker's `seconds[.nanoseconds]` timestamps into nanoseconds.
-fn parse_timestamp(name: &str, value: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_timestamp(name: &str, value: &str) -> Result<i64, ApiError> {
     let bad = || ApiError::bad_request(format!("invalid value for {name}: {value:?} is not a Unix timestamp"));
     let (secs, frac) = value.split_once('.').unwrap_or((value, ""));
     let secs: i64 = secs.parse().map_err(|_| bad())?;

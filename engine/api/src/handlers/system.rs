@@ -84,6 +84,7 @@ pub async fn info(State(state): State<AppState>) -> Result<Json<SystemInfo>, Api
 
 fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
     let cfg = state.system.config();
+    let counts = state.containers.counts();
     let mut index_configs = BTreeMap::from([(
         "docker.io".to_string(),
         IndexInfo { name: "docker.io".into(), mirrors: cfg.registry_mirrors.clone(), secure: true, official: true },
@@ -102,11 +103,10 @@ fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
     let rt_commit = r.default_runtime.as_ref().map(|v| v.commit.clone()).unwrap_or_default();
     SystemInfo {
         id: r.id,
-        // No container store yet: the engine has no containers to count.
-        containers: 0,
-        containers_running: 0,
-        containers_paused: 0,
-        containers_stopped: 0,
+        containers: counts.running + counts.paused + counts.stopped,
+        containers_running: counts.running,
+        containers_paused: counts.paused,
+        containers_stopped: counts.stopped,
         images: state.images.count(),
         driver: "overlay2".into(),
         driver_status: vec![

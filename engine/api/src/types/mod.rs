@@ -1,11 +1,13 @@
 //! Wire types of the Docker Engine API, named as the v1.50 specification
 //! names them. Handlers build these; nothing else serializes JSON by hand.
 
+mod containers;
 mod df;
 mod events;
 mod images;
 mod system;
 
+pub use containers::*;
 pub use df::*;
 pub use events::*;
 pub use images::*;

@@ -111,7 +111,12 @@ struct Inner {
     leases: Mutex<HashSet<Digest>>,
     registry: RegistryClient,
     events: Arc<EventBus>,
+    /// Which containers use an image; set once the container service exists.
+    users: std::sync::OnceLock<UsersFn>,
 }
+
+/// Lists the IDs of containers created from an image.
+pub type UsersFn = Box<dyn Fn(&Digest) -> Vec<String> + Send + Sync>;
 
 impl ImageService {
     /// Opens the image store under `<data_root>/image` and `<data_root>/overlay2`,
@@ -131,6 +136,7 @@ impl ImageService {
                 leases: Mutex::new(HashSet::new()),
                 registry: RegistryClient::new(config),
                 events,
+                users: std::sync::OnceLock::new(),
             }),
         };
         svc.collect_garbage()?;
@@ -150,6 +156,15 @@ impl ImageService {
         store::save(&self.inner.index_path, &next)?;
         *guard = next;
         Ok(out)
+    }
+
+    /// Tells the image service how to find an image's containers.
+    pub fn set_users(&self, users: UsersFn) {
+        let _ = self.inner.users.set(users);
+    }
+
+    fn users_of(&self, id: &Digest) -> Vec<String> {
+        self.inner.users.get().map(|f| f(id)).unwrap_or_default()
     }
 
     /// Number of images, for `docker info`.

@@ -39,7 +39,20 @@ impl ImageService {
             });
             (id, by_ref)
         };
+        let users = self.users_of(&id);
+        if let Some(user) = users.first().filter(|_| !force) {
+            let what = match &by_ref {
+                Some(r) => format!("unable to remove repository reference \"{}\" (must force)", r.familiar()),
+                None => format!("unable to delete {} (must be forced)", id.short()),
+            };
+            return Err(ImageError::Conflict(format!(
+                "{what} - container {} is using its referenced image {}",
+                &user[..12.min(user.len())],
+                id.short()
+            )));
+        }
         let mut items = Vec::new();
+        let keep_image = !users.is_empty();
         self.update(|idx| {
             let record = idx.images.get(&id).cloned().ok_or_else(|| not_found(name))?;
             let tags = idx.tags_of(&id);
@@ -68,6 +81,10 @@ impl ImageService {
                         items.push(DeleteItem::Untagged(familiar(t)));
                     }
                 }
+            }
+            if keep_image {
+                // Forced while containers use it: untag, keep the image.
+                return Ok(());
             }
             for d in &record.repo_digests {
                 items.push(DeleteItem::Untagged(familiar(d)));
@@ -98,7 +115,13 @@ impl ImageService {
         };
         let candidates: Vec<Digest> = {
             let index = self.index();
-            index.images.keys().filter(|id| !dangling_only || index.tags_of(id).is_empty()).cloned().collect()
+            index
+                .images
+                .keys()
+                .filter(|id| !dangling_only || index.tags_of(id).is_empty())
+                .filter(|id| self.users_of(id).is_empty())
+                .cloned()
+                .collect()
         };
         let mut report = PruneReport::default();
         for id in candidates {

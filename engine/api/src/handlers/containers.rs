@@ -1,0 +1,419 @@
+//! `/containers/...`: create, start, stop, kill, wait, remove, list,
+//! inspect, logs and attach.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use berth_core::containers::logs::LogOptions;
+use berth_core::containers::{Container, ContainerSpec, CreateRequest, HostSpec, Input, Status};
+use berth_core::filters::Filters;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::header::CONTENT_TYPE;
+use http::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::hijack::{Hijack, StreamKind};
+use crate::query::{flag, Params};
+use crate::state::AppState;
+use crate::stream::{frame, StdStream};
+use crate::types::*;
+use crate::version::ApiVersion;
+
+pub async fn create(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> Result<(StatusCode, Json<ContainerCreateResponse>), ApiError> {
+    let req: ContainerCreateRequest = serde_json::from_value(body.clone())
+        .map_err(|e| ApiError::bad_request(format!("invalid container configuration: {e}")))?;
+    let host = req.host_config.unwrap_or_default();
+    let (name, policy) = (q.get("name").cloned(), host.restart_policy.unwrap_or_default());
+    if host.memory < 0 || host.cpu_shares < 0 || host.nano_cpus < 0 {
+        return Err(ApiError::bad_request("invalid resource value: limits cannot be negative"));
+    }
+    if host.memory > 0 && host.memory < 6 * 1024 * 1024 {
+        return Err(ApiError::bad_request("Minimum memory limit allowed is 6MB"));
+    }
+    let spec = ContainerSpec {
+        image: req.image,
+        cmd: req.cmd,
+        entrypoint: req.entrypoint,
+        env: req.env.unwrap_or_default(),
+        working_dir: req.working_dir,
+        user: req.user,
+        hostname: req.hostname,
+        domainname: req.domainname,
+        tty: req.tty,
+        open_stdin: req.open_stdin,
+        stdin_once: req.stdin_once,
+        labels: req.labels.unwrap_or_default(),
+        stop_signal: Some(req.stop_signal).filter(|s| !s.is_empty()),
+        stop_timeout: req.stop_timeout,
+        host: HostSpec {
+            auto_remove: host.auto_remove,
+            privileged: host.privileged,
+            read_only: host.readonly_rootfs,
+            cap_add: host.cap_add.unwrap_or_default(),
+            cap_drop: host.cap_drop.unwrap_or_default(),
+            memory: host.memory,
+            pids_limit: host.pids_limit,
+            cpu_shares: host.cpu_shares,
+            nano_cpus: host.nano_cpus,
+            network_mode: if host.network_mode.is_empty() { "default".into() } else { host.network_mode },
+            restart_policy: policy.name,
+            restart_max_retries: policy.maximum_retry_count,
+        },
+    };
+    let mut config_json = body;
+    let host_config_json = config_json
+        .as_object_mut()
+        .and_then(|o| {
+            o.remove("NetworkingConfig");
+            o.remove("HostConfig")
+        })
+        .unwrap_or_else(|| serde_json::json!({}));
+    let c = state.containers.create(CreateRequest { name, spec, config_json, host_config_json })?;
+    Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings: Vec::new() })))
+}
+
+pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.containers.start(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    let timeout = q
+        .get("t")
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<i64>())
+        .transpose()
+        .map_err(|_| ApiError::bad_request(format!("invalid value for t: {:?}", q.get("t"))))?;
+    state.containers.stop(&id, timeout, q.get("signal").map(String::as_str).filter(|s| !s.is_empty())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn kill(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    let signal = q.get("signal").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("SIGKILL");
+    state.containers.kill(&id, signal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    state.containers.remove(&id, flag(&q, "force")).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Answers with headers at once and the body when the condition is met, so
+/// `docker run` can start the container knowing the wait is in place.
+pub async fn wait(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<Response, ApiError> {
+    let done = state.containers.wait(&id, q.get("condition").map(String::as_str).unwrap_or(""))?;
+    let body = futures_util::stream::once(async move {
+        let code = done.await;
+        let mut json = serde_json::to_vec(&ContainerWaitResponse { status_code: code.into() }).unwrap_or_default();
+        json.push(b'\n');
+        Ok::<_, std::convert::Infallible>(Bytes::from(json))
+    });
+    Ok(([(CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response())
+}
+
+pub async fn inspect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ContainerInspectResponse>, ApiError> {
+    let c = state.containers.get(&id)?;
+    let lower = state.images.inspect(c.image_id.as_str()).map(|d| d.lower_dirs).unwrap_or_default();
+    let data_dir = state.containers.log_path(&c.id).parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let mut graph = std::collections::BTreeMap::new();
+    graph.insert("UpperDir".into(), data_dir.join("rw/upper").display().to_string());
+    graph.insert("WorkDir".into(), data_dir.join("rw/work").display().to_string());
+    graph.insert("MergedDir".into(), data_dir.join("rw/merged").display().to_string());
+    graph.insert("LowerDir".into(), lower.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":"));
+    let st = &c.state;
+    Ok(Json(ContainerInspectResponse {
+        id: c.id.clone(),
+        created: c.created.clone(),
+        path: c.path.clone(),
+        args: c.args.clone(),
+        state: ContainerState {
+            status: st.status.as_str().into(),
+            running: st.status == Status::Running,
+            paused: st.status == Status::Paused,
+            restarting: st.status == Status::Restarting,
+            oom_killed: st.oom_killed,
+            dead: st.status == Status::Dead,
+            pid: st.pid.into(),
+            exit_code: st.exit_code.into(),
+            error: st.error.clone(),
+            started_at: st.started_at.clone().unwrap_or_else(|| ZERO_TIME.into()),
+            finished_at: st.finished_at.clone().unwrap_or_else(|| ZERO_TIME.into()),
+        },
+        image: c.image_id.to_string(),
+        resolv_conf_path: data_dir.join("resolv.conf").display().to_string(),
+        hostname_path: data_dir.join("hostname").display().to_string(),
+        hosts_path: data_dir.join("hosts").display().to_string(),
+        log_path: state.containers.log_path(&c.id).display().to_string(),
+        name: format!("/{}", c.name),
+        restart_count: c.restart_count,
+        driver: "overlay2".into(),
+        platform: "linux".into(),
+        mount_label: String::new(),
+        process_label: String::new(),
+        app_armor_profile: String::new(),
+        exec_ids: None,
+        host_config: c.host_config_json.clone(),
+        graph_driver: GraphDriver { name: "overlay2".into(), data: graph },
+        mounts: Vec::new(),
+        config: c.config_json.clone(),
+        network_settings: NetworkSettings::default(),
+    }))
+}
+
+/// Go's zero time, which dockerd reports for "never".
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+pub const LIST_FILTER_KEYS: &[&str] =
+    &["ancestor", "before", "exited", "id", "label", "name", "since", "status", "network", "volume", "health"];
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+) -> Result<Json<Vec<ContainerSummaryItem>>, ApiError> {
+    let filters = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
+    filters.validate(LIST_FILTER_KEYS)?;
+    let all = flag(&q, "all");
+    let limit: Option<usize> = q.get("limit").and_then(|l| l.parse().ok()).filter(|l: &usize| *l > 0);
+    let mut out = Vec::new();
+    for c in state.containers.list() {
+        let status = c.state.status.as_str();
+        let running = c.state.status == Status::Running;
+        if !(all || running || filters.contains("status") || filters.contains("exited") || limit.is_some()) {
+            continue;
+        }
+        let image_matches = filters
+            .values("ancestor")
+            .all(|a| c.spec.image == a || state.images.resolve(a).is_ok_and(|img| img.id == c.image_id));
+        if !filters.exact("status", status)
+            || !filters.fuzzy("id", &c.id)
+            || !filters.values("name").all(|n| c.name.contains(n.trim_start_matches('/')))
+            || !filters.labels("label", &c.spec.labels)
+            || !image_matches
+            || !filters.values("exited").all(|e| c.state.status == Status::Exited && e == c.state.exit_code.to_string())
+        {
+            continue;
+        }
+        out.push(summary(&c));
+    }
+    if let Some(l) = limit {
+        out.truncate(l);
+    }
+    Ok(Json(out))
+}
+
+fn summary(c: &Container) -> ContainerSummaryItem {
+    let mut command = vec![c.path.clone()];
+    command.extend(c.args.iter().cloned());
+    ContainerSummaryItem {
+        id: c.id.clone(),
+        names: vec![format!("/{}", c.name)],
+        image: c.spec.image.clone(),
+        image_id: c.image_id.to_string(),
+        command: command.join(" "),
+        created: parse_time(&c.created).map_or(0, |t| t.timestamp()),
+        ports: Vec::new(),
+        labels: c.spec.labels.clone(),
+        state: c.state.status.as_str().into(),
+        status: status_text(c),
+        host_config: SummaryHostConfig { network_mode: c.spec.host.network_mode.clone() },
+        network_settings: SummaryNetworkSettings { networks: Default::default() },
+        mounts: Vec::new(),
+    }
+}
+
+fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(t).ok()
+}
+
+/// "Up 3 minutes", "Exited (0) 2 seconds ago", "Created", as `docker ps` shows.
+fn status_text(c: &Container) -> String {
+    let since = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(parse_time)
+            .map(|t| human_duration((chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds()))
+            .unwrap_or_default()
+    };
+    match c.state.status {
+        Status::Running => format!("Up {}", since(&c.state.started_at)),
+        Status::Exited => format!("Exited ({}) {} ago", c.state.exit_code, since(&c.state.finished_at)),
+        Status::Created => "Created".into(),
+        other => other.as_str().to_string(),
+    }
+}
+
+/// Docker's human durations.
+fn human_duration(secs: i64) -> String {
+    match secs {
+        s if s < 1 => "Less than a second".into(),
+        1 => "1 second".into(),
+        s if s < 60 => format!("{s} seconds"),
+        s if s < 120 => "About a minute".into(),
+        s if s < 3600 => format!("{} minutes", s / 60),
+        s if s < 7200 => "About an hour".into(),
+        s if s < 48 * 3600 => format!("{} hours", s / 3600),
+        s if s < 14 * 86400 => format!("{} days", s / 86400),
+        s if s < 60 * 86400 => format!("{} weeks", s / (7 * 86400)),
+        s if s < 2 * 365 * 86400 => format!("{} months", s / (30 * 86400)),
+        s => format!("{} years", s / (365 * 86400)),
+    }
+}
+
+pub async fn logs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+    axum::Extension(version): axum::Extension<ApiVersion>,
+) -> Result<Response, ApiError> {
+    let c = state.containers.get(&id)?;
+    let (stdout, stderr) = (flag(&q, "stdout"), flag(&q, "stderr"));
+    if !stdout && !stderr {
+        return Err(ApiError::bad_request("Bad parameters: you must choose at least one stream"));
+    }
+    let time = |key: &str| -> Result<Option<i64>, ApiError> {
+        match q.get(key).filter(|v| !v.is_empty() && v.as_str() != "0") {
+            None => Ok(None),
+            Some(v) => crate::handlers::events::parse_timestamp(key, v).map(Some),
+        }
+    };
+    let tail = match q.get("tail").map(String::as_str) {
+        None | Some("") | Some("all") => None,
+        Some(n) => Some(n.parse::<usize>().map_err(|_| ApiError::bad_request(format!("invalid tail value {n:?}")))?),
+    };
+    let opts =
+        LogOptions { stdout, stderr, since: time("since")?, until: time("until")?, tail, follow: flag(&q, "follow") };
+    let timestamps = flag(&q, "timestamps");
+    let kind = StreamKind::for_container(c.spec.tty);
+    let lines = state.containers.logs(&c.id, opts)?.map(move |l| {
+        let mut payload = Vec::with_capacity(l.text.len() + 40);
+        if timestamps {
+            payload.extend_from_slice(l.time.as_bytes());
+            payload.push(b' ');
+        }
+        payload.extend_from_slice(&l.text);
+        let out = match kind {
+            StreamKind::Raw => Bytes::from(payload),
+            StreamKind::Multiplexed => {
+                frame(if l.stream == 2 { StdStream::Stderr } else { StdStream::Stdout }, &payload)
+            }
+        };
+        Ok::<_, std::convert::Infallible>(out)
+    });
+    Ok(([(CONTENT_TYPE, kind.content_type(version))], Body::from_stream(lines)).into_response())
+}
+
+/// `POST /containers/{id}/attach`: the container's streams over a hijacked
+/// connection, before or after it starts, until it exits.
+pub async fn attach(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+    hijack: Hijack,
+) -> Result<Response, ApiError> {
+    let c = state.containers.get(&id)?;
+    let hub = state.containers.hub(&c.id)?;
+    let (want_stdin, want_stdout, want_stderr) = (flag(&q, "stdin"), flag(&q, "stdout"), flag(&q, "stderr"));
+    let kind = StreamKind::for_container(c.spec.tty);
+    let stdin_once = c.spec.stdin_once;
+    let mut output = hub.subscribe();
+    let mut exits = hub.exits();
+    let already_exited = c.state.status != Status::Running && c.state.status != Status::Created;
+    Ok(hijack.respond(kind, move |io| async move {
+        let (mut rd, mut wr) = tokio::io::split(io);
+        if want_stdin {
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 32 * 1024];
+                loop {
+                    match rd.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => hub.send(Input::Stdin(Bytes::copy_from_slice(&buf[..n]))),
+                    }
+                }
+                if stdin_once {
+                    hub.send(Input::CloseStdin);
+                }
+            });
+        }
+        let send = |stream: u8, data: &Bytes| -> Option<Bytes> {
+            let wanted = if stream == 2 { want_stderr } else { want_stdout };
+            wanted.then(|| match kind {
+                StreamKind::Raw => data.clone(),
+                StreamKind::Multiplexed => frame(if stream == 2 { StdStream::Stderr } else { StdStream::Stdout }, data),
+            })
+        };
+        if !already_exited {
+            let start = exits.borrow_and_update().count;
+            loop {
+                tokio::select! {
+                    msg = output.recv() => match msg {
+                        Ok((stream, data)) => {
+                            if let Some(b) = send(stream, &data) {
+                                if wr.write_all(&b).await.is_err() { return; }
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => break,
+                    },
+                    changed = exits.changed() => {
+                        if changed.is_err() || exits.borrow().count > start || exits.borrow().removed {
+                            // Output published before the exit is already queued: drain it.
+                            while let Ok((stream, data)) = output.try_recv() {
+                                if let Some(b) = send(stream, &data) {
+                                    let _ = wr.write_all(&b).await;
+                                }
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let _ = wr.flush().await;
+        let _ = wr.shutdown().await;
+    }))
+}
+
+pub async fn resize(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    let c = state.containers.get(&id)?;
+    let dim = |k: &str| {
+        q.get(k).and_then(|v| v.parse::<u16>().ok()).ok_or_else(|| ApiError::bad_request(format!("invalid {k}")))
+    };
+    let (rows, cols) = (dim("h")?, dim("w")?);
+    if c.state.status != Status::Running {
+        return Err(ApiError::new(StatusCode::CONFLICT, format!("Container {} is not running", c.id)));
+    }
+    state.containers.hub(&c.id)?.send(Input::Resize { rows, cols });
+    Ok(StatusCode::OK)
+}

@@ -1,0 +1,168 @@
+//! Container endpoints: the create request, inspect, list and wait.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The parts of `POST /containers/create`'s body the engine acts on. The
+/// whole body is also kept verbatim for inspect.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerCreateRequest {
+    pub hostname: String,
+    pub domainname: String,
+    pub user: String,
+    pub tty: bool,
+    pub open_stdin: bool,
+    pub stdin_once: bool,
+    pub env: Option<Vec<String>>,
+    #[serde(deserialize_with = "string_or_list")]
+    pub cmd: Option<Vec<String>>,
+    #[serde(deserialize_with = "string_or_list")]
+    pub entrypoint: Option<Vec<String>>,
+    pub image: String,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub working_dir: String,
+    pub stop_signal: String,
+    pub stop_timeout: Option<i64>,
+    pub host_config: Option<HostConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HostConfig {
+    pub auto_remove: bool,
+    pub privileged: bool,
+    pub readonly_rootfs: bool,
+    pub cap_add: Option<Vec<String>>,
+    pub cap_drop: Option<Vec<String>>,
+    pub memory: i64,
+    pub pids_limit: Option<i64>,
+    pub cpu_shares: i64,
+    pub nano_cpus: i64,
+    pub network_mode: String,
+    pub restart_policy: Option<RestartPolicy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RestartPolicy {
+    pub name: String,
+    pub maximum_retry_count: i64,
+}
+
+/// `Cmd: "echo hi"` (a string) or `["echo", "hi"]`, as clients send either.
+fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<Either>::deserialize(d)? {
+        None => None,
+        Some(Either::One(s)) => Some(s.split_whitespace().map(str::to_owned).collect()),
+        Some(Either::Many(v)) => Some(v),
+    })
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerCreateResponse {
+    pub id: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerWaitResponse {
+    pub status_code: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerState {
+    pub status: String,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    #[serde(rename = "OOMKilled")]
+    pub oom_killed: bool,
+    pub dead: bool,
+    pub pid: i64,
+    pub exit_code: i64,
+    pub error: String,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerInspectResponse {
+    pub id: String,
+    pub created: String,
+    pub path: String,
+    pub args: Vec<String>,
+    pub state: ContainerState,
+    pub image: String,
+    pub resolv_conf_path: String,
+    pub hostname_path: String,
+    pub hosts_path: String,
+    pub log_path: String,
+    pub name: String,
+    pub restart_count: u64,
+    pub driver: String,
+    pub platform: String,
+    pub mount_label: String,
+    pub process_label: String,
+    pub app_armor_profile: String,
+    #[serde(rename = "ExecIDs")]
+    pub exec_ids: Option<Vec<String>>,
+    pub host_config: serde_json::Value,
+    pub graph_driver: super::GraphDriver,
+    pub mounts: Vec<serde_json::Value>,
+    pub config: serde_json::Value,
+    pub network_settings: NetworkSettings,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkSettings {
+    pub bridge: String,
+    #[serde(rename = "SandboxID")]
+    pub sandbox_id: String,
+    pub sandbox_key: String,
+    pub ports: BTreeMap<String, Option<Vec<serde_json::Value>>>,
+    pub networks: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerSummaryItem {
+    pub id: String,
+    pub names: Vec<String>,
+    pub image: String,
+    #[serde(rename = "ImageID")]
+    pub image_id: String,
+    pub command: String,
+    pub created: i64,
+    pub ports: Vec<serde_json::Value>,
+    pub labels: BTreeMap<String, String>,
+    pub state: String,
+    pub status: String,
+    pub host_config: SummaryHostConfig,
+    pub network_settings: SummaryNetworkSettings,
+    pub mounts: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SummaryHostConfig {
+    pub network_mode: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SummaryNetworkSettings {
+    pub networks: BTreeMap<String, serde_json::Value>,
+}

@@ -1,0 +1,136 @@
+//! Creating a container: resolve the image, merge its defaults into the
+//! request, pick a name, and write the record and directories.
+
+use super::names;
+use super::record::{self, Container, ContainerSpec, State};
+use super::rootfs::RwLayer;
+use super::{io_err, ContainerError, ContainerService, Entry, Hub};
+use std::sync::Arc;
+
+/// A create request: the name (if any), the spec, and the wire Config and
+/// HostConfig kept for inspect.
+pub struct CreateRequest {
+    pub name: Option<String>,
+    pub spec: ContainerSpec,
+    pub config_json: serde_json::Value,
+    pub host_config_json: serde_json::Value,
+}
+
+impl ContainerService {
+    pub fn create(&self, req: CreateRequest) -> Result<Container, ContainerError> {
+        let mut spec = req.spec;
+        if spec.image.is_empty() {
+            return Err(ContainerError::InvalidParameter(
+                "config cannot be empty in order to create a container".into(),
+            ));
+        }
+        let image = self.inner.images.inspect(&spec.image)?;
+        let ic = &image.config.config;
+
+        // Docker's rules: a user entrypoint drops the image's Cmd.
+        let (entrypoint, cmd) = match (&spec.entrypoint, &spec.cmd) {
+            (Some(e), c) => (e.clone(), c.clone().unwrap_or_default()),
+            (None, Some(c)) => (ic.entrypoint.clone().unwrap_or_default(), c.clone()),
+            (None, None) => (ic.entrypoint.clone().unwrap_or_default(), ic.cmd.clone().unwrap_or_default()),
+        };
+        let mut argv: Vec<String> = entrypoint.iter().chain(cmd.iter()).cloned().collect();
+        if argv.is_empty() {
+            return Err(ContainerError::InvalidParameter("No command specified".into()));
+        }
+        let path = argv.remove(0);
+        let mut env = ic.env.clone().unwrap_or_default();
+        for e in &spec.env {
+            let key = e.split('=').next().unwrap_or(e);
+            env.retain(|x| x.split('=').next() != Some(key));
+            env.push(e.clone());
+        }
+        spec.env = env;
+        spec.entrypoint = (!entrypoint.is_empty()).then_some(entrypoint);
+        spec.cmd = (!cmd.is_empty()).then_some(cmd);
+        if spec.working_dir.is_empty() {
+            spec.working_dir = ic.working_dir.clone();
+        }
+        if spec.user.is_empty() {
+            spec.user = ic.user.clone();
+        }
+        if spec.stop_signal.is_none() && !ic.stop_signal.is_empty() {
+            spec.stop_signal = Some(ic.stop_signal.clone());
+        }
+        let mut labels = image.config.labels();
+        labels.extend(std::mem::take(&mut spec.labels));
+        spec.labels = labels;
+
+        let id = names::new_id();
+        if spec.hostname.is_empty() {
+            spec.hostname = id[..12].to_string();
+        }
+        let name = self.pick_name(req.name.as_deref())?;
+
+        let mut config_json = req.config_json;
+        if let Some(obj) = config_json.as_object_mut() {
+            obj.insert("Image".into(), spec.image.clone().into());
+            obj.insert("Hostname".into(), spec.hostname.clone().into());
+            obj.insert("Env".into(), serde_json::json!(spec.env));
+            obj.insert("Cmd".into(), serde_json::json!(spec.cmd));
+            obj.insert("Entrypoint".into(), serde_json::json!(spec.entrypoint));
+            obj.insert("WorkingDir".into(), spec.working_dir.clone().into());
+            obj.insert("User".into(), spec.user.clone().into());
+            obj.insert("Labels".into(), serde_json::json!(spec.labels));
+        }
+        let c = Container {
+            id: id.clone(),
+            name,
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            image_id: image.record.id.clone(),
+            spec,
+            path,
+            args: argv,
+            config_json,
+            host_config_json: req.host_config_json,
+            state: State::default(),
+            restart_count: 0,
+        };
+        let dirs = self.dirs(&id);
+        RwLayer::at(&dirs.data).create().map_err(io_err("create", &dirs.data))?;
+        let path = dirs.data.join("config.v2.json");
+        record::save(&path, &c).map_err(io_err("write", &path))?;
+        {
+            let mut entries = self.entries();
+            // The name was free when picked; check again under the lock.
+            if let Some(other) = entries.values().find(|e| e.record.name == c.name) {
+                let _ = std::fs::remove_dir_all(&dirs.data);
+                return Err(name_conflict(&c.name, &other.record.id));
+            }
+            entries.insert(id.clone(), Entry { record: c.clone(), hub: Arc::new(Hub::new()) });
+        }
+        self.emit(&c, "create", &[]);
+        Ok(c)
+    }
+
+    fn pick_name(&self, requested: Option<&str>) -> Result<String, ContainerError> {
+        let taken = |n: &str| self.entries().values().find(|e| e.record.name == n).map(|e| e.record.id.clone());
+        match requested.map(|n| n.strip_prefix('/').unwrap_or(n)).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                if !names::valid(n) {
+                    return Err(ContainerError::InvalidParameter(format!(
+                        "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                    )));
+                }
+                match taken(n) {
+                    Some(id) => Err(name_conflict(n, &id)),
+                    None => Ok(n.to_string()),
+                }
+            }
+            None => (0..)
+                .map(names::random)
+                .find(|n| taken(n).is_none())
+                .ok_or_else(|| ContainerError::Internal("no free container name".into())),
+        }
+    }
+}
+
+fn name_conflict(name: &str, id: &str) -> ContainerError {
+    ContainerError::Conflict(format!(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    ))
+}

@@ -1,0 +1,375 @@
+//! The container service: create, start, stop, kill, wait, remove, list
+//! and inspect containers. Each running container has a `berth-shim` of its
+//! own (see `runtime`); this service keeps the records and reacts to exits.
+
+mod create;
+mod hub;
+pub mod logs;
+pub mod names;
+pub mod record;
+mod rootfs;
+mod runtime;
+mod spec;
+
+pub use create::CreateRequest;
+pub use hub::{Hub, Input};
+pub use record::{Container, ContainerSpec, HostSpec, State, Status};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::config::SharedConfig;
+use crate::events::{Event, EventBus, ObjectType};
+use crate::images::ImageService;
+use crate::{Classify, ErrorKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("No such container: {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("container {0} is already in that state")]
+    NotModified(String),
+    #[error(transparent)]
+    Image(#[from] crate::images::ImageError),
+    #[error("{0}")]
+    Runtime(String),
+    #[error("{0}")]
+    Internal(String),
+    #[error("failed to {action} {path}")]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+}
+
+impl Classify for ContainerError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::InvalidParameter(_) => ErrorKind::InvalidParameter,
+            Self::NotModified(_) => ErrorKind::NotModified,
+            Self::Image(e) => e.kind(),
+            // Bad commands are the request's fault, as dockerd reports them.
+            Self::Runtime(m)
+                if m.contains("not found") || m.contains("no such file") || m.contains("permission denied") =>
+            {
+                ErrorKind::InvalidParameter
+            }
+            Self::Runtime(_) | Self::Internal(_) | Self::Io { .. } => ErrorKind::Internal,
+        }
+    }
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ContainerError {
+    let path = path.to_path_buf();
+    move |source| ContainerError::Io { action, path, source }
+}
+
+/// Where a container's files live.
+struct Dirs {
+    /// Persistent: record, log, writable layer.
+    data: PathBuf,
+    /// Runtime: bundle and shim state.
+    exec: PathBuf,
+}
+
+#[derive(Clone)]
+pub struct ContainerService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data_root: PathBuf,
+    exec_root: PathBuf,
+    shim: PathBuf,
+    config: SharedConfig,
+    images: ImageService,
+    events: Arc<EventBus>,
+    containers: Mutex<BTreeMap<String, Entry>>,
+}
+
+struct Entry {
+    record: Container,
+    hub: Arc<Hub>,
+}
+
+/// Container counts for `docker info`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub running: usize,
+    pub paused: usize,
+    pub stopped: usize,
+}
+
+impl ContainerService {
+    /// Loads every container record and reconnects to shims that are still
+    /// running (live restore); containers that ended meanwhile get their
+    /// recorded exit status.
+    pub async fn open(
+        data_root: &Path,
+        exec_root: &Path,
+        shim: PathBuf,
+        config: SharedConfig,
+        images: ImageService,
+        events: Arc<EventBus>,
+    ) -> Result<Self, ContainerError> {
+        let data = data_root.join("containers");
+        let exec = exec_root.join("containers");
+        for d in [&data, &exec] {
+            std::fs::create_dir_all(d).map_err(io_err("create", d))?;
+        }
+        let mut containers = BTreeMap::new();
+        for entry in std::fs::read_dir(&data).map_err(io_err("list", &data))?.flatten() {
+            let path = entry.path().join("config.v2.json");
+            match record::load(&path) {
+                Ok(r) => {
+                    containers.insert(r.id.clone(), Entry { record: r, hub: Arc::new(Hub::new()) });
+                }
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "skipping unreadable container record"),
+            }
+        }
+        let svc = Self {
+            inner: Arc::new(Inner {
+                data_root: data,
+                exec_root: exec,
+                shim,
+                config,
+                images,
+                events,
+                containers: Mutex::new(containers),
+            }),
+        };
+        let running: Vec<String> = svc
+            .entries()
+            .values()
+            .filter(|e| e.record.state.status == Status::Running)
+            .map(|e| e.record.id.clone())
+            .collect();
+        for id in running {
+            svc.restore(&id).await;
+        }
+        Ok(svc)
+    }
+
+    fn entries(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
+        self.inner.containers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn dirs(&self, id: &str) -> Dirs {
+        Dirs { data: self.inner.data_root.join(id), exec: self.inner.exec_root.join(id) }
+    }
+
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.dirs(id).data.join(format!("{id}-json.log"))
+    }
+
+    /// Finds a container by full ID, name (with or without `/`), or unique ID prefix.
+    pub fn resolve(&self, name: &str) -> Result<String, ContainerError> {
+        let entries = self.entries();
+        if entries.contains_key(name) {
+            return Ok(name.to_string());
+        }
+        let bare = name.strip_prefix('/').unwrap_or(name);
+        if let Some(e) = entries.values().find(|e| e.record.name == bare) {
+            return Ok(e.record.id.clone());
+        }
+        let mut matches = entries.keys().filter(|k| !name.is_empty() && k.starts_with(name));
+        match (matches.next(), matches.next()) {
+            (Some(one), None) => Ok(one.clone()),
+            _ => Err(ContainerError::NotFound(name.to_string())),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Result<Container, ContainerError> {
+        let id = self.resolve(name)?;
+        self.entries().get(&id).map(|e| e.record.clone()).ok_or(ContainerError::NotFound(name.into()))
+    }
+
+    pub fn hub(&self, id: &str) -> Result<Arc<Hub>, ContainerError> {
+        self.entries().get(id).map(|e| e.hub.clone()).ok_or_else(|| ContainerError::NotFound(id.into()))
+    }
+
+    pub fn list(&self) -> Vec<Container> {
+        let mut v: Vec<Container> = self.entries().values().map(|e| e.record.clone()).collect();
+        v.sort_by(|a, b| b.created.cmp(&a.created));
+        v
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for e in self.entries().values() {
+            match e.record.state.status {
+                Status::Running | Status::Restarting => c.running += 1,
+                Status::Paused => c.paused += 1,
+                _ => c.stopped += 1,
+            }
+        }
+        c
+    }
+
+    /// Images in use, for `rmi` and prune.
+    pub fn users_of(&self, image: &crate::content::Digest) -> Vec<String> {
+        self.entries().values().filter(|e| &e.record.image_id == image).map(|e| e.record.id.clone()).collect()
+    }
+
+    /// Changes a record in memory and on disk.
+    fn update(&self, id: &str, change: impl FnOnce(&mut Container)) -> Result<Container, ContainerError> {
+        let mut entries = self.entries();
+        let entry = entries.get_mut(id).ok_or_else(|| ContainerError::NotFound(id.into()))?;
+        let mut next = entry.record.clone();
+        change(&mut next);
+        let path = self.dirs(id).data.join("config.v2.json");
+        record::save(&path, &next).map_err(io_err("write", &path))?;
+        entry.record = next.clone();
+        Ok(next)
+    }
+
+    fn emit(&self, c: &Container, action: &str, extra: &[(&str, String)]) {
+        let mut attrs: BTreeMap<String, String> = c.spec.labels.clone();
+        attrs.insert("image".into(), c.spec.image.clone());
+        attrs.insert("name".into(), c.name.clone());
+        for (k, v) in extra {
+            attrs.insert((*k).into(), v.clone());
+        }
+        self.inner.events.publish(Event::now(ObjectType::Container, action, c.id.clone(), attrs));
+    }
+
+    /// Sends a signal to the container's init process.
+    pub fn kill(&self, name: &str, signal: &str) -> Result<(), ContainerError> {
+        let c = self.get(name)?;
+        if c.state.status != Status::Running {
+            return Err(ContainerError::Conflict(format!("Container {} is not running", c.id)));
+        }
+        let sig = parse_signal(signal)?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.state.pid), sig)
+            .map_err(|e| ContainerError::Internal(format!("failed to signal container {}: {e}", c.id)))?;
+        self.emit(&c, "kill", &[("signal", (sig as i32).to_string())]);
+        Ok(())
+    }
+
+    /// Stops with the container's stop signal, then SIGKILL after `timeout`.
+    pub async fn stop(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<(), ContainerError> {
+        let c = self.get(name)?;
+        if c.state.status != Status::Running {
+            return Err(ContainerError::NotModified(c.id));
+        }
+        let hub = self.hub(&c.id)?;
+        let mut exits = hub.exits();
+        let signal = signal.map(str::to_owned).or(c.spec.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
+        let timeout = timeout.or(c.spec.stop_timeout).unwrap_or(10);
+        let _ = self.kill(&c.id, &signal);
+        let exited = tokio::time::timeout(Duration::from_secs(timeout.max(0) as u64), exits.changed()).await;
+        if exited.is_err() && self.get(&c.id)?.state.status == Status::Running {
+            let _ = self.kill(&c.id, "SIGKILL");
+            let _ = tokio::time::timeout(Duration::from_secs(10), exits.changed()).await;
+        }
+        self.emit(&self.get(&c.id).unwrap_or(c.clone()), "stop", &[]);
+        Ok(())
+    }
+
+    /// Removes a container; `force` kills it first if it runs.
+    pub async fn remove(&self, name: &str, force: bool) -> Result<(), ContainerError> {
+        let c = self.get(name)?;
+        if c.state.status == Status::Running {
+            if !force {
+                return Err(ContainerError::Conflict(format!(
+                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                    c.id
+                )));
+            }
+            let hub = self.hub(&c.id)?;
+            let mut exits = hub.exits();
+            let _ = self.kill(&c.id, "SIGKILL");
+            let _ = tokio::time::timeout(Duration::from_secs(10), exits.changed()).await;
+        }
+        self.destroy(&c.id)
+    }
+
+    fn destroy(&self, id: &str) -> Result<(), ContainerError> {
+        let dirs = self.dirs(id);
+        rootfs::RwLayer::at(&dirs.data).unmount()?;
+        let entry = self.entries().remove(id);
+        for d in [&dirs.exec, &dirs.data, &self.shim_paths(id).dir] {
+            if d.exists() {
+                std::fs::remove_dir_all(d).map_err(io_err("remove", d))?;
+            }
+        }
+        if let Some(e) = entry {
+            self.emit(&e.record, "destroy", &[]);
+            e.hub.mark_removed();
+        }
+        Ok(())
+    }
+
+    /// Waits for `condition`: `not-running` (default), `next-exit`, `removed`.
+    /// Returns a future so callers can answer before the wait ends.
+    pub fn wait(
+        &self,
+        name: &str,
+        condition: &str,
+    ) -> Result<impl std::future::Future<Output = i32> + Send + 'static, ContainerError> {
+        let c = self.get(name)?;
+        let hub = self.hub(&c.id)?;
+        let mut exits = hub.exits();
+        let svc = self.clone();
+        let id = c.id.clone();
+        let running = matches!(c.state.status, Status::Running | Status::Restarting);
+        let condition = match condition {
+            "" | "not-running" => 0,
+            "next-exit" => 1,
+            "removed" => 2,
+            other => {
+                return Err(ContainerError::InvalidParameter(format!(
+                    "invalid condition: \"{other}\" (expected not-running, next-exit or removed)"
+                )))
+            }
+        };
+        Ok(async move {
+            loop {
+                let snapshot = exits.borrow_and_update().clone();
+                match condition {
+                    0 if !running || snapshot.count > 0 => return snapshot.code,
+                    1 if snapshot.count > 0 => return snapshot.code,
+                    2 if snapshot.removed => return snapshot.code,
+                    _ => {}
+                }
+                if condition == 0 && svc.get(&id).map(|c| c.state.status != Status::Running).unwrap_or(true) {
+                    // Exited between our look at the record and the subscription.
+                    return svc.get(&id).map(|c| c.state.exit_code).unwrap_or(snapshot.code);
+                }
+                if exits.changed().await.is_err() {
+                    return snapshot.code;
+                }
+            }
+        })
+    }
+}
+
+fn parse_signal(s: &str) -> Result<nix::sys::signal::Signal, ContainerError> {
+    let bad = || ContainerError::InvalidParameter(format!("Invalid signal: {s}"));
+    if let Ok(n) = s.parse::<i32>() {
+        return nix::sys::signal::Signal::try_from(n).map_err(|_| bad());
+    }
+    let upper = s.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    name.parse().map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals() {
+        use nix::sys::signal::Signal;
+        assert_eq!(parse_signal("TERM").unwrap(), Signal::SIGTERM);
+        assert_eq!(parse_signal("SIGKILL").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("hup").unwrap(), Signal::SIGHUP);
+        assert!(parse_signal("NOPE").is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! What the engine remembers about a container, persisted as JSON in its
+//! directory and replaced atomically on every change.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::Digest;
+
+/// How a container was asked to run, with the image's defaults applied.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// The image as the user named it.
+    pub image: String,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub working_dir: String,
+    pub user: String,
+    pub hostname: String,
+    pub domainname: String,
+    pub tty: bool,
+    pub open_stdin: bool,
+    pub stdin_once: bool,
+    pub labels: BTreeMap<String, String>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<i64>,
+    pub host: HostSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostSpec {
+    pub auto_remove: bool,
+    pub privileged: bool,
+    pub read_only: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// Bytes; 0 is unlimited.
+    pub memory: i64,
+    pub pids_limit: Option<i64>,
+    pub cpu_shares: i64,
+    /// CPU quota in 1e-9 CPUs (`--cpus`).
+    pub nano_cpus: i64,
+    pub network_mode: String,
+    pub restart_policy: String,
+    pub restart_max_retries: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub status: Status,
+    pub pid: i32,
+    pub exit_code: i32,
+    pub error: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub oom_killed: bool,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            status: Status::Created,
+            pid: 0,
+            exit_code: 0,
+            error: String::new(),
+            started_at: None,
+            finished_at: None,
+            oom_killed: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Container {
+    pub id: String,
+    /// Without the leading `/`.
+    pub name: String,
+    pub created: String,
+    pub image_id: Digest,
+    pub spec: ContainerSpec,
+    /// The process: entrypoint + cmd resolved.
+    pub path: String,
+    pub args: Vec<String>,
+    /// The request's Config and HostConfig as sent (with image defaults),
+    /// returned by inspect.
+    pub config_json: serde_json::Value,
+    pub host_config_json: serde_json::Value,
+    pub state: State,
+    pub restart_count: u64,
+}
+
+pub fn save(path: &Path, c: &Container) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer(&mut tmp, c)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+pub fn load(path: &Path) -> std::io::Result<Container> {
+    let bytes = std::fs::read(path)?;
+    serde_json::from_slice(&bytes).map_err(std::io::Error::other)
+}

@@ -1,0 +1,314 @@
+//! Running containers through `berth-shim`: start one shim per container,
+//! keep a connection to its attach socket for the container's streams,
+//! and turn its exit record into the container's state. Shims run in their
+//! own session, so they survive the engine; on start-up the engine
+//! reconnects to them.
+
+use std::os::unix::process::CommandExt as _;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_shim::{parse_exit, ShimPaths, CLOSE_STDIN, EXIT, RESIZE, STDERR, STDIN, STDOUT};
+use bytes::Bytes;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+use super::record::Status;
+use super::rootfs::RwLayer;
+use super::spec::{self, EtcFiles};
+use super::{io_err, ContainerError, ContainerService, Input};
+
+impl ContainerService {
+    /// The shim's directory holds UNIX sockets, whose paths must stay under
+    /// 108 bytes: a short prefix of the ID (128 bits) names it.
+    pub(super) fn shim_paths(&self, id: &str) -> ShimPaths {
+        let root = self.inner.exec_root.parent().unwrap_or(&self.inner.exec_root);
+        ShimPaths::new(&root.join("s").join(&id[..32.min(id.len())]))
+    }
+
+    pub async fn start(&self, name: &str) -> Result<(), ContainerError> {
+        let c = self.get(name)?;
+        match c.state.status {
+            Status::Running | Status::Restarting => return Err(ContainerError::NotModified(c.id)),
+            Status::Paused => {
+                return Err(ContainerError::Conflict("cannot start a paused container, try unpause instead".into()))
+            }
+            Status::Removing | Status::Dead => {
+                return Err(ContainerError::Conflict(format!(
+                    "container {} is marked for removal and cannot be started",
+                    c.id
+                )))
+            }
+            Status::Created | Status::Exited => {}
+        }
+        let dirs = self.dirs(&c.id);
+        let rw = RwLayer::at(&dirs.data);
+        let image = self.inner.images.inspect(c.image_id.as_str())?;
+        rw.mount(&image.lower_dirs)?;
+        match self.launch(&c, &rw).await {
+            Ok(pid) => {
+                let c = self.update(&c.id, |r| {
+                    r.state.status = Status::Running;
+                    r.state.pid = pid;
+                    r.state.exit_code = 0;
+                    r.state.error.clear();
+                    r.state.started_at = Some(now());
+                    r.state.finished_at = None;
+                })?;
+                self.emit(&c, "start", &[]);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = rw.unmount();
+                let msg = e.to_string();
+                let _ = self.update(&c.id, |r| {
+                    r.state.error = msg.clone();
+                    r.state.exit_code =
+                        if msg.contains("not found") || msg.contains("no such file") { 127 } else { 128 };
+                });
+                // `docker run --rm` waits for the removal after a failed start.
+                if c.spec.host.auto_remove {
+                    let _ = self.destroy(&c.id);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes the bundle and starts the shim; returns the container's pid.
+    async fn launch(&self, c: &super::Container, rw: &RwLayer) -> Result<i32, ContainerError> {
+        let dirs = self.dirs(&c.id);
+        let hosts = dirs.data.join("hosts");
+        let hostname = dirs.data.join("hostname");
+        let resolv = dirs.data.join("resolv.conf");
+        let write = |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(io_err("write", p));
+        write(&hostname, format!("{}\n", c.spec.hostname))?;
+        write(&hosts, HOSTS.into())?;
+        write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
+        std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
+        let spec = spec::build(
+            c,
+            &rw.merged,
+            &EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv },
+            "/berth",
+        )?;
+        let config = dirs.exec.join("config.json");
+        spec.save(&config)
+            .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;
+
+        let paths = self.shim_paths(&c.id);
+        if paths.dir.exists() {
+            std::fs::remove_dir_all(&paths.dir).map_err(io_err("clean", &paths.dir))?;
+        }
+        std::fs::create_dir_all(&paths.dir).map_err(io_err("create", &paths.dir))?;
+        let cfg = self.inner.config.get();
+        let runtime = cfg.runtimes.get(&cfg.default_runtime).map(|r| r.path.clone()).unwrap_or_else(|| "runc".into());
+        let shim_log = std::fs::File::create(paths.dir.join("shim.log")).map_err(io_err("create", &paths.dir))?;
+        let mut cmd = std::process::Command::new(&self.inner.shim);
+        cmd.arg("--id")
+            .arg(&c.id)
+            .arg("--bundle")
+            .arg(&dirs.exec)
+            .arg("--state")
+            .arg(&paths.dir)
+            .arg("--runtime")
+            .arg(runtime)
+            .arg("--runtime-root")
+            .arg(self.inner.exec_root.parent().unwrap_or(&self.inner.exec_root).join("runc"))
+            .arg("--log")
+            .arg(self.log_path(&c.id))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(shim_log);
+        if c.spec.tty {
+            cmd.arg("--tty");
+        }
+        if c.spec.open_stdin {
+            cmd.arg("--stdin");
+        }
+        // SAFETY: setsid is async-signal-safe; it detaches the shim from our
+        // session so it outlives the engine.
+        unsafe {
+            cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(std::io::Error::from));
+        }
+        let mut child = tokio::process::Command::from(cmd)
+            .spawn()
+            .map_err(|e| ContainerError::Internal(format!("failed to start {}: {e}", self.inner.shim.display())))?;
+        let stdout = child.stdout.take().ok_or_else(|| ContainerError::Internal("shim has no stdout".into()))?;
+        // Reap the shim whenever it ends.
+        tokio::spawn(async move {
+            let _ = child.wait().await;
+        });
+        let mut lines = BufReader::new(stdout).lines();
+        let line = next_line(&mut lines).await;
+        match line.trim().split_once(' ') {
+            Some(("created", _)) => {}
+            Some(("err", msg)) => return Err(runtime_error(msg)),
+            _ => return Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
+        }
+        // Attach before the process runs so none of its output is missed.
+        self.monitor(&c.id).await?;
+        let line = next_line(&mut lines).await;
+        match line.trim().split_once(' ') {
+            Some(("ok", pid)) => {
+                pid.parse().map_err(|_| ContainerError::Internal(format!("shim reported a bad pid: {line}")))
+            }
+            Some(("err", msg)) => Err(runtime_error(msg)),
+            _ => Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
+        }
+    }
+
+    /// Connects to the shim's attach socket and pumps streams until exit.
+    async fn monitor(&self, id: &str) -> Result<(), ContainerError> {
+        let socket = self.shim_paths(id).attach_socket();
+        let mut conn = None;
+        for _ in 0..100 {
+            if let Ok(c) = UnixStream::connect(&socket).await {
+                conn = Some(c);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let Some(conn) = conn else {
+            // The shim is gone already: its exit record says what happened.
+            let svc = self.clone();
+            let id = id.to_string();
+            tokio::spawn(async move { svc.on_exit(&id).await });
+            return Ok(());
+        };
+        let (mut reader, mut writer) = conn.into_split();
+        let hub = self.hub(id)?;
+        let done = Arc::new(tokio::sync::Notify::new());
+        {
+            let hub = hub.clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut input = hub.input_rx.lock().await;
+                loop {
+                    let msg = tokio::select! {
+                        m = input.recv() => m,
+                        _ = done.notified() => None,
+                    };
+                    let Some(msg) = msg else { break };
+                    let (kind, payload) = match msg {
+                        Input::Stdin(b) => (STDIN, b.to_vec()),
+                        Input::CloseStdin => (CLOSE_STDIN, Vec::new()),
+                        Input::Resize { rows, cols } => (RESIZE, format!("{rows} {cols}").into_bytes()),
+                    };
+                    if write_frame(&mut writer, kind, &payload).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let svc = self.clone();
+        let id = id.to_string();
+        tokio::spawn(async move {
+            while let Ok(Some((kind, payload))) = read_frame(&mut reader).await {
+                match kind {
+                    STDOUT | STDERR => hub.publish(kind, Bytes::from(payload)),
+                    EXIT => break,
+                    _ => {}
+                }
+            }
+            done.notify_one();
+            svc.on_exit(&id).await;
+        });
+        Ok(())
+    }
+
+    /// Records an exit the shim reported (or the shim's death).
+    async fn on_exit(&self, id: &str) {
+        let paths = self.shim_paths(id);
+        let mut record = None;
+        for _ in 0..100 {
+            if let Some(r) = std::fs::read_to_string(paths.exit_file()).ok().and_then(|t| parse_exit(&t)) {
+                record = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (code, finished, error) = match record {
+            Some((code, at)) => (code, at, String::new()),
+            None => (255, now(), "the container's shim exited without recording an exit status".to_string()),
+        };
+        let _ = RwLayer::at(&self.dirs(id).data).unmount();
+        let Ok(c) = self.update(id, |r| {
+            r.state.status = Status::Exited;
+            r.state.pid = 0;
+            r.state.exit_code = code;
+            r.state.finished_at = Some(finished.clone());
+            r.state.error = error.clone();
+        }) else {
+            return;
+        };
+        if let Ok(hub) = self.hub(id) {
+            hub.record_exit(code);
+        }
+        self.emit(&c, "die", &[("exitCode", code.to_string())]);
+        if c.spec.host.auto_remove {
+            if let Err(e) = self.destroy(id) {
+                tracing::warn!(container = %id, error = %e, "failed to auto-remove container");
+            }
+        }
+    }
+
+    /// After an engine restart: reattach to a live shim, or collect the
+    /// exit of a container that ended while the engine was down.
+    pub(super) async fn restore(&self, id: &str) {
+        let paths = self.shim_paths(id);
+        let alive = std::fs::read_to_string(paths.shim_pid())
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+            .is_some_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok());
+        if alive && paths.attach_socket().exists() {
+            if let Err(e) = self.monitor(id).await {
+                tracing::warn!(container = %id, error = %e, "failed to reattach to the container's shim");
+            }
+            tracing::info!(container = %id, "reattached to running container");
+        } else {
+            self.on_exit(id).await;
+        }
+    }
+}
+
+/// The shim's next status line; empty if it said nothing in time.
+async fn next_line(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>) -> String {
+    match tokio::time::timeout(Duration::from_secs(120), lines.next_line()).await {
+        Ok(Ok(Some(l))) => l,
+        _ => String::new(),
+    }
+}
+
+/// The container's /etc/hosts until networking adds its own entries.
+const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n\
+                     ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+fn runtime_error(msg: &str) -> ContainerError {
+    ContainerError::Runtime(format!("failed to create task for container: OCI runtime create failed: {msg}"))
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+async fn write_frame(w: &mut (impl AsyncWriteExt + Unpin), kind: u8, payload: &[u8]) -> std::io::Result<()> {
+    let mut head = [kind, 0, 0, 0, 0, 0, 0, 0];
+    head[4..].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    w.write_all(&head).await?;
+    w.write_all(payload).await
+}
+
+async fn read_frame(r: &mut (impl AsyncReadExt + Unpin)) -> std::io::Result<Option<(u8, Vec<u8>)>> {
+    let mut head = [0u8; 8];
+    match r.read_exact(&mut head).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload).await?;
+    Ok(Some((head[0], payload)))
+}

@@ -1,0 +1,186 @@
+//! The OCI runtime spec (`config.json`) for a container: its process,
+//! root filesystem, mounts, namespaces and resource limits.
+
+use std::path::Path;
+
+use oci_spec::runtime::{
+    LinuxBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
+    LinuxResourcesBuilder, MountBuilder, ProcessBuilder, RootBuilder, Spec, UserBuilder,
+};
+
+use super::record::Container;
+use super::ContainerError;
+
+/// Files the engine writes for each container and binds into it.
+pub struct EtcFiles<'a> {
+    pub hosts: &'a Path,
+    pub hostname: &'a Path,
+    pub resolv_conf: &'a Path,
+}
+
+fn err(e: impl std::fmt::Display) -> ContainerError {
+    ContainerError::Internal(format!("failed to build the runtime spec: {e}"))
+}
+
+pub fn build(c: &Container, rootfs: &Path, etc: &EtcFiles<'_>, cgroup_parent: &str) -> Result<Spec, ContainerError> {
+    let s = &c.spec;
+    let (uid, gid, additional) = resolve_user(rootfs, &s.user)?;
+    let mut env = s.env.clone();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    }
+    if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+        env.push(format!("HOSTNAME={}", s.hostname));
+    }
+    if s.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    let mut args = vec![c.path.clone()];
+    args.extend(c.args.iter().cloned());
+    let defaults = Spec::default();
+    let mut process = defaults.process().clone().unwrap_or_default();
+    let user = UserBuilder::default().uid(uid).gid(gid).additional_gids(additional).build().map_err(err)?;
+    let cwd = if s.working_dir.is_empty() { "/".to_string() } else { s.working_dir.clone() };
+    process = ProcessBuilder::default()
+        .terminal(s.tty)
+        .user(user)
+        .args(args)
+        .env(env)
+        .cwd(cwd)
+        .capabilities(process.capabilities().clone().unwrap_or_default())
+        .rlimits(process.rlimits().clone().unwrap_or_default())
+        .no_new_privileges(false)
+        .build()
+        .map_err(err)?;
+
+    let mut mounts = defaults.mounts().clone().unwrap_or_default();
+    for (dest, src) in
+        [("/etc/hosts", etc.hosts), ("/etc/hostname", etc.hostname), ("/etc/resolv.conf", etc.resolv_conf)]
+    {
+        mounts.push(
+            MountBuilder::default()
+                .destination(dest)
+                .typ("bind")
+                .source(src)
+                .options(vec!["rbind".into(), "rprivate".into()])
+                .build()
+                .map_err(err)?,
+        );
+    }
+
+    let mut resources = LinuxResourcesBuilder::default();
+    if s.host.memory > 0 {
+        resources = resources.memory(LinuxMemoryBuilder::default().limit(s.host.memory).build().map_err(err)?);
+    }
+    if let Some(p) = s.host.pids_limit.filter(|p| *p > 0) {
+        resources = resources.pids(LinuxPidsBuilder::default().limit(p).build().map_err(err)?);
+    }
+    let mut cpu = LinuxCpuBuilder::default();
+    if s.host.cpu_shares > 0 {
+        cpu = cpu.shares(s.host.cpu_shares as u64);
+    }
+    if s.host.nano_cpus > 0 {
+        cpu = cpu.period(100_000u64).quota(s.host.nano_cpus / 10_000);
+    }
+    resources = resources.cpu(cpu.build().map_err(err)?);
+
+    let namespaces = [
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Network,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Mount,
+    ]
+    .into_iter()
+    .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(err))
+    .collect::<Result<Vec<_>, _>>()?;
+    let default_linux = defaults.linux().clone().unwrap_or_default();
+    let linux = LinuxBuilder::default()
+        .namespaces(namespaces)
+        .resources(resources.build().map_err(err)?)
+        .cgroups_path(format!("{cgroup_parent}/{}", c.id))
+        .masked_paths(if s.host.privileged { vec![] } else { default_linux.masked_paths().clone().unwrap_or_default() })
+        .readonly_paths(if s.host.privileged {
+            vec![]
+        } else {
+            default_linux.readonly_paths().clone().unwrap_or_default()
+        })
+        .build()
+        .map_err(err)?;
+
+    let mut spec = defaults;
+    spec.set_process(Some(process));
+    spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(s.host.read_only).build().map_err(err)?));
+    spec.set_hostname(Some(s.hostname.clone()));
+    spec.set_mounts(Some(mounts));
+    spec.set_linux(Some(linux));
+    Ok(spec)
+}
+
+/// Resolves `user[:group]` (names or numbers) against the image's
+/// /etc/passwd and /etc/group.
+fn resolve_user(rootfs: &Path, spec: &str) -> Result<(u32, u32, Vec<u32>), ContainerError> {
+    if spec.is_empty() {
+        return Ok((0, 0, Vec::new()));
+    }
+    let (user, group) = spec.split_once(':').map_or((spec, None), |(u, g)| (u, Some(g)));
+    let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap_or_default();
+    let groups = std::fs::read_to_string(rootfs.join("etc/group")).unwrap_or_default();
+    let entry = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && (f[0] == user || f[2] == user));
+    let (uid, mut gid, name) = match (entry, user.parse::<u32>()) {
+        (Some(f), _) => (f[2].parse().unwrap_or(0), f[3].parse().unwrap_or(0), Some(f[0].to_string())),
+        (None, Ok(uid)) => (uid, uid, None),
+        (None, Err(_)) => {
+            return Err(ContainerError::InvalidParameter(format!(
+                "unable to find user {user}: no matching entries in passwd file"
+            )))
+        }
+    };
+    if let Some(g) = group {
+        gid = match groups
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.len() >= 3 && (f[0] == g || f[2] == g))
+        {
+            Some(f) => f[2].parse().unwrap_or(0),
+            None => g.parse().map_err(|_| {
+                ContainerError::InvalidParameter(format!("unable to find group {g}: no matching entries in group file"))
+            })?,
+        };
+    }
+    let additional = match name {
+        Some(n) => groups
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .filter(|f| f.len() >= 4 && f[3].split(',').any(|m| m == n))
+            .filter_map(|f| f[2].parse().ok())
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok((uid, gid, additional))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_by_name_and_number() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("etc")).unwrap();
+        std::fs::write(
+            root.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n",
+        )
+        .unwrap();
+        std::fs::write(root.path().join("etc/group"), "root:x:0:\nnogroup:x:65534:\nstaff:x:50:nobody\n").unwrap();
+        assert_eq!(resolve_user(root.path(), "").unwrap(), (0, 0, vec![]));
+        assert_eq!(resolve_user(root.path(), "nobody").unwrap(), (65534, 65534, vec![50]));
+        assert_eq!(resolve_user(root.path(), "1000:staff").unwrap(), (1000, 50, vec![]));
+        assert_eq!(resolve_user(root.path(), "123:456").unwrap(), (123, 456, vec![]));
+        assert!(resolve_user(root.path(), "ghost").is_err());
+    }
+}

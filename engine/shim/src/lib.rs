@@ -1,0 +1,94 @@
+//! What berthd and `berth-shim` say to each other over a container's
+//! `attach.sock`, and where a shim keeps its files.
+//!
+//! Frames in both directions are Docker's multiplexed framing:
+//! `[kind, 0, 0, 0, len: u32 big-endian]` then `len` bytes.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Shim → client: container output.
+pub const STDOUT: u8 = 1;
+/// Shim → client: container error output.
+pub const STDERR: u8 = 2;
+/// Shim → client: the container exited; payload is the exit code (decimal).
+pub const EXIT: u8 = 3;
+/// Client → shim: bytes for the container's stdin.
+pub const STDIN: u8 = 0;
+/// Client → shim: close the container's stdin.
+pub const CLOSE_STDIN: u8 = 4;
+/// Client → shim: resize the terminal; payload `rows cols` (decimal).
+pub const RESIZE: u8 = 5;
+
+pub fn write_frame(w: &mut impl Write, kind: u8, payload: &[u8]) -> io::Result<()> {
+    let mut head = [kind, 0, 0, 0, 0, 0, 0, 0];
+    head[4..].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    w.write_all(&head)?;
+    w.write_all(payload)?;
+    w.flush()
+}
+
+/// Reads one frame; `Ok(None)` at a clean end of stream.
+pub fn read_frame(r: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
+    let mut head = [0u8; 8];
+    match r.read_exact(&mut head) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload)?;
+    Ok(Some((head[0], payload)))
+}
+
+/// The files of one container's shim, under its state directory.
+#[derive(Debug, Clone)]
+pub struct ShimPaths {
+    pub dir: PathBuf,
+}
+
+impl ShimPaths {
+    pub fn new(dir: &Path) -> Self {
+        Self { dir: dir.into() }
+    }
+    /// The socket clients attach to.
+    pub fn attach_socket(&self) -> PathBuf {
+        self.dir.join("attach.sock")
+    }
+    /// The shim's own pid, for reconnecting after an engine restart.
+    pub fn shim_pid(&self) -> PathBuf {
+        self.dir.join("shim.pid")
+    }
+    /// The container's init pid, as the runtime reported it.
+    pub fn init_pid(&self) -> PathBuf {
+        self.dir.join("init.pid")
+    }
+    /// `CODE TIMESTAMP`, written atomically once the container has exited.
+    pub fn exit_file(&self) -> PathBuf {
+        self.dir.join("exit")
+    }
+}
+
+/// An exit record: the code and when (RFC 3339, UTC).
+pub fn parse_exit(text: &str) -> Option<(i32, String)> {
+    let (code, at) = text.trim().split_once(' ')?;
+    Some((code.parse().ok()?, at.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, STDOUT, b"hello").unwrap();
+        write_frame(&mut buf, EXIT, b"3").unwrap();
+        let mut r = &buf[..];
+        assert_eq!(read_frame(&mut r).unwrap(), Some((STDOUT, b"hello".to_vec())));
+        assert_eq!(read_frame(&mut r).unwrap(), Some((EXIT, b"3".to_vec())));
+        assert_eq!(read_frame(&mut r).unwrap(), None);
+        assert_eq!(parse_exit("137 2026-11-26T10:00:00Z\n"), Some((137, "2026-11-26T10:00:00Z".into())));
+    }
+}

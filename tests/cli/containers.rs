@@ -1,0 +1,215 @@
+//! Containers with the real docker CLI: run, exit codes, stdio, TTY,
+//! detached containers with logs/stop/kill/wait, names, removal, and an
+//! engine crash with containers running.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use berth_e2e::fixtures::push_all;
+use berth_e2e::{Berthd, Registry};
+
+/// An engine with the single-layer busybox image pulled; returns its name.
+async fn setup() -> (Registry, Berthd, String) {
+    let reg = Registry::start().await;
+    let fx = push_all(&reg).await;
+    let d = Berthd::start();
+    d.docker_ok(&["pull", "-q", &fx.single]);
+    (reg, d, fx.single)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn run_prints_output_and_returns_exit_codes() {
+    let (_reg, d, img) = setup().await;
+    assert_eq!(d.docker_ok(&["run", "--rm", &img, "echo", "hello", "berth"]), "hello berth\n");
+
+    let out = d.docker(&["run", "--name", "three", &img, "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout), "out\n");
+    assert_eq!(text(&out.stderr), "err\n");
+    let ps = d.docker_ok(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.starts_with("three Exited (3)"), "{ps}");
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.ExitCode}} {{.State.Status}}", "three"]), "3 exited\n");
+
+    // --rm leaves nothing behind.
+    assert_eq!(d.docker_ok(&["ps", "-a", "-q"]).lines().count(), 1);
+
+    let bad = d.docker(&["run", "--rm", &img, "no-such-command"]);
+    assert_eq!(bad.status.code(), Some(127), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("executable file not found"), "{}", text(&bad.stderr));
+
+    let info = d.docker_ok(&["info", "--format", "{{.Containers}} {{.ContainersStopped}}"]);
+    assert_eq!(info.trim(), "1 1");
+}
+
+#[tokio::test]
+async fn stdin_env_workdir_and_user() {
+    let (_reg, d, img) = setup().await;
+    let mut child = d
+        .docker_cmd()
+        .args(["run", "-i", "--rm", &img, "sh", "-c", "cat; echo done"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"from stdin\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "from stdin\ndone\n");
+
+    let out =
+        d.docker_ok(&["run", "--rm", "-e", "GREETING=ahoy", "-w", "/tmp", &img, "sh", "-c", "echo $GREETING $(pwd)"]);
+    assert_eq!(out, "ahoy /tmp\n");
+    assert_eq!(d.docker_ok(&["run", "--rm", "--user", "nobody", &img, "id", "-u"]), "65534\n");
+    assert_eq!(
+        d.docker_ok(&["run", "--rm", "--user", "1234:5678", &img, "sh", "-c", "echo $(id -u) $(id -g)"]),
+        "1234 5678\n"
+    );
+    let ro = d.docker(&["run", "--rm", "--read-only", &img, "touch", "/x"]);
+    assert!(!ro.status.success());
+    assert!(text(&ro.stderr).contains("Read-only file system"), "{}", text(&ro.stderr));
+    let hostname = d.docker_ok(&["run", "--rm", "--hostname", "berthbox", &img, "hostname"]);
+    assert_eq!(hostname, "berthbox\n");
+}
+
+#[tokio::test]
+async fn tty_runs_with_a_real_pty() {
+    let (_reg, d, img) = setup().await;
+    // `script` gives the CLI a terminal, as a user's shell would.
+    let cmd = format!("{} run -t --rm {img} sh -c 'tty; echo in-tty; exit 5'", berth_e2e::docker_cli());
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("DOCKER_HOST", d.host())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let s = text(&out.stdout);
+    assert!(s.contains("/dev/pts/"), "{s}");
+    assert!(s.contains("in-tty"), "{s}");
+    assert_eq!(out.status.code(), Some(5), "{s}");
+}
+
+#[tokio::test]
+async fn detached_logs_stop_kill_wait_and_remove() {
+    let (_reg, d, img) = setup().await;
+    let id =
+        d.docker_ok(&["run", "-d", "--name", "ticker", &img, "sh", "-c", "while true; do echo tick; sleep 0.1; done"]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64);
+    std::thread::sleep(Duration::from_millis(500));
+    let logs = d.docker_ok(&["logs", "ticker"]);
+    assert!(logs.lines().count() >= 2 && logs.lines().all(|l| l == "tick"), "{logs}");
+    assert_eq!(d.docker_ok(&["logs", "--tail", "1", "ticker"]), "tick\n");
+    let stamped = d.docker_ok(&["logs", "-t", "--tail", "1", "ticker"]);
+    assert!(stamped.contains("T") && stamped.trim_end().ends_with(" tick"), "{stamped}");
+    let ps = d.docker_ok(&["ps", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
+    assert!(ps.starts_with(&format!("{} ticker Up", &id[..12])), "{ps}");
+
+    // Removing a running container needs force.
+    let busy = d.docker(&["rm", "ticker"]);
+    assert!(text(&busy.stderr).contains("You cannot remove a running container"), "{}", text(&busy.stderr));
+
+    // `logs -f` follows until the container stops; sh ignores SIGTERM, so
+    // stop falls back to SIGKILL after the timeout.
+    let follow = d.docker_cmd().args(["logs", "-f", "--tail", "0", "ticker"]).stdout(Stdio::piped()).spawn().unwrap();
+    d.docker_ok(&["stop", "-t", "1", "ticker"]);
+    let followed = follow.wait_with_output().unwrap();
+    assert!(followed.status.success());
+    assert_eq!(d.docker_ok(&["wait", "ticker"]), "137\n");
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.ExitCode}} {{.State.Running}}", id]), "137 false\n");
+    // Stopping a stopped container is not an error for the CLI (304).
+    let r = d.request("POST", &format!("/containers/{id}/stop"), &[], b"");
+    assert_eq!(r.status, 304);
+
+    // A trap turns SIGTERM into an exit code; docker kill picks the signal.
+    d.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "trapper",
+        &img,
+        "sh",
+        "-c",
+        "trap 'exit 42' TERM; while true; do sleep 0.1; done",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    d.docker_ok(&["kill", "-s", "TERM", "trapper"]);
+    assert_eq!(d.docker_ok(&["wait", "trapper"]), "42\n");
+
+    d.docker_ok(&["rm", "ticker", "trapper"]);
+    let gone = d.docker(&["inspect", "ticker"]);
+    assert!(
+        text(&gone.stderr).contains("No such object: ticker") || text(&gone.stderr).contains("No such container"),
+        "{}",
+        text(&gone.stderr)
+    );
+    let r = d.request("GET", &format!("/containers/{id}/json"), &[], b"");
+    assert_eq!((r.status, r.message()), (404, format!("No such container: {id}")));
+}
+
+#[tokio::test]
+async fn names_images_and_bad_requests() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&["create", "--name", "web", &img, "true"]);
+    let dup = d.docker(&["create", "--name", "web", &img, "true"]);
+    assert!(text(&dup.stderr).contains("The container name \"/web\" is already in use"), "{}", text(&dup.stderr));
+    let bad = d.docker(&["create", "--name", "-bad", &img, "true"]);
+    assert!(text(&bad.stderr).contains("Invalid container name"), "{}", text(&bad.stderr));
+
+    let r = d.request("POST", "/containers/create", &[("Content-Type", "application/json")], br#"{"Image":"nope:1"}"#);
+    assert_eq!((r.status, r.message()), (404, "No such image: nope:1".to_string()));
+    let r = d.request("POST", "/containers/create", &[("Content-Type", "application/json")], b"{\"Image\": ");
+    assert_eq!(r.status, 400);
+    assert!(r.message().starts_with("invalid JSON in request body"), "{}", r.message());
+    let r = d.request("POST", "/containers/create", &[("Content-Type", "application/json")], br#"{"Image": 7}"#);
+    assert_eq!(r.status, 400);
+
+    // The image is in use: rmi refuses, rmi -f only untags.
+    let refused = d.docker(&["rmi", &img]);
+    assert!(text(&refused.stderr).contains("is using its referenced image"), "{}", text(&refused.stderr));
+    d.docker_ok(&["rm", "web"]);
+    d.docker_ok(&["rmi", &img]);
+}
+
+#[tokio::test]
+async fn lifecycle_events_in_order() {
+    let (_reg, d, img) = setup().await;
+    let since = berth_e2e::unix_now().to_string();
+    d.docker_ok(&["run", "--rm", "--name", "evented", &img, "true"]);
+    let until = (berth_e2e::unix_now() + 1).to_string();
+    let events = d.docker_ok(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "container=evented",
+        "--format",
+        "{{.Action}}",
+    ]);
+    let actions: Vec<&str> = events.lines().collect();
+    assert_eq!(actions, ["create", "start", "die", "destroy"], "{events}");
+}
+
+#[tokio::test]
+async fn containers_survive_an_engine_crash() {
+    let (_reg, mut d, img) = setup().await;
+    d.docker_ok(&["run", "-d", "--name", "survivor", &img, "sh", "-c", "while true; do echo alive; sleep 0.2; done"]);
+    d.docker_ok(&["run", "-d", "--name", "quitter", &img, "sh", "-c", "sleep 1; exit 7"]);
+    let pid = d.docker_ok(&["inspect", "--format", "{{.State.Pid}}", "survivor"]);
+    d.crash_and_restart();
+    std::thread::sleep(Duration::from_millis(1500));
+    let ps = d.docker_ok(&["ps", "--format", "{{.Names}}"]);
+    assert_eq!(ps.trim(), "survivor");
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.Pid}}", "survivor"]), pid);
+    // The one that ended while the engine was down has its real exit code.
+    assert_eq!(d.docker_ok(&["wait", "quitter"]), "7\n");
+    // Logs and stop still work through the reattached shim.
+    assert!(d.docker_ok(&["logs", "--tail", "1", "survivor"]).contains("alive"));
+    d.docker_ok(&["stop", "-t", "1", "survivor"]);
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.Status}}", "survivor"]), "exited\n");
+}
