@@ -213,3 +213,60 @@ async fn containers_survive_an_engine_crash() {
     d.docker_ok(&["stop", "-t", "1", "survivor"]);
     assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.Status}}", "survivor"]), "exited\n");
 }
+
+#[tokio::test]
+async fn exec_runs_in_the_container() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&["run", "-d", "--name", "host", "-e", "FROM_RUN=yes", &img, "sleep", "100"]);
+    assert_eq!(d.docker_ok(&["exec", "host", "echo", "exec-out"]), "exec-out\n");
+    let out = d.docker(&["exec", "host", "sh", "-c", "echo err >&2; exit 4"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(text(&out.stderr), "err\n");
+    let out = d.docker_ok(&[
+        "exec",
+        "-e",
+        "EXTRA=1",
+        "-w",
+        "/tmp",
+        "-u",
+        "nobody",
+        "host",
+        "sh",
+        "-c",
+        "echo $FROM_RUN $EXTRA $(pwd) $(id -u)",
+    ]);
+    assert_eq!(out, "yes 1 /tmp 65534\n");
+
+    let mut child = d
+        .docker_cmd()
+        .args(["exec", "-i", "host", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"through exec\n").unwrap();
+    drop(child.stdin.take());
+    assert_eq!(text(&child.wait_with_output().unwrap().stdout), "through exec\n");
+
+    let cmd = format!("{} exec -it host sh -c 'tty; exit 2'", berth_e2e::docker_cli());
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("DOCKER_HOST", d.host())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains("/dev/pts/"), "{}", text(&out.stdout));
+    assert_eq!(out.status.code(), Some(2));
+
+    let bad = d.docker(&["exec", "host", "no-such-command"]);
+    assert_eq!(bad.status.code(), Some(127));
+    assert!(text(&bad.stdout).contains("executable file not found"), "{}", text(&bad.stdout));
+
+    d.docker_ok(&["exec", "-d", "host", "sh", "-c", "echo detached > /tmp/marker"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(d.docker_ok(&["exec", "host", "cat", "/tmp/marker"]), "detached\n");
+
+    d.docker_ok(&["stop", "-t", "0", "host"]);
+    let stopped = d.docker(&["exec", "host", "true"]);
+    assert!(text(&stopped.stderr).contains("is not running"), "{}", text(&stopped.stderr));
+}

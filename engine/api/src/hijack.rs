@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::header::{CONNECTION, CONTENT_TYPE, UPGRADE};
 use http::request::Parts;
@@ -67,6 +67,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Hijack {
             .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "connection cannot be upgraded"))?;
         let version = parts.extensions.get::<ApiVersion>().copied().unwrap_or(crate::version::MAX_API_VERSION);
         Ok(Self { on_upgrade, version })
+    }
+}
+
+/// `Option<Hijack>`: `None` when the client did not ask to upgrade.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Hijack {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, ApiError> {
+        if parts.headers.get(UPGRADE).is_none() {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
     }
 }
 

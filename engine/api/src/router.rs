@@ -4,7 +4,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{containers, events, images, system};
+use crate::handlers::{containers, events, exec, images, system};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -24,7 +24,11 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/logs", get(containers::logs))
         .route("/containers/{id}/attach", post(containers::attach))
         .route("/containers/{id}/resize", post(containers::resize))
+        .route("/containers/{id}/exec", post(exec::create))
         .route("/containers/{id}", delete(containers::remove))
+        .route("/exec/{id}/start", post(exec::start))
+        .route("/exec/{id}/json", get(exec::inspect))
+        .route("/exec/{id}/resize", post(exec::resize))
         .route("/images/create", post(images::create))
         .route("/images/json", get(images::list))
         .route("/images/prune", post(images::prune))

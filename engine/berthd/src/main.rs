@@ -98,6 +98,11 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
         std::fs::create_dir_all(dir).map_err(|source| DaemonError::CreateDir { path: dir.clone(), source })?;
     }
     let _lock = lock::DaemonLock::acquire(&cfg.data_root, &settings.pidfile)?;
+    // Exec processes are started detached by the runtime; as a subreaper the
+    // engine inherits them and can collect their exit codes.
+    if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
+        tracing::warn!(error = %e, "cannot become a child subreaper; exec exit codes will be lost");
+    }
     let id = engine_id(&cfg.data_root)?;
 
     let config = SharedConfig::new(settings.engine.clone());

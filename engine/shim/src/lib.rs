@@ -4,7 +4,11 @@
 //! Frames in both directions are Docker's multiplexed framing:
 //! `[kind, 0, 0, 0, len: u32 big-endian]` then `len` bytes.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSliceMut, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use std::path::{Path, PathBuf};
 
 /// Shim → client: container output.
@@ -74,6 +78,35 @@ impl ShimPaths {
 pub fn parse_exit(text: &str) -> Option<(i32, String)> {
     let (code, at) = text.trim().split_once(' ')?;
     Some((code.parse().ok()?, at.to_string()))
+}
+
+/// Receives the pty master an OCI runtime sends over its console socket
+/// (`--console-socket`), for a container or an exec.
+pub fn receive_fd(listener: &UnixListener) -> Result<OwnedFd, String> {
+    let (conn, _) = listener.accept().map_err(|e| format!("console socket: {e}"))?;
+    let mut buf = [0u8; 4096];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty())
+        .map_err(|e| format!("receive console: {e}"))?;
+    for c in msg.cmsgs().map_err(|e| e.to_string())? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            if let Some(fd) = fds.first() {
+                // SAFETY: the kernel just gave us this descriptor; we own it.
+                return Ok(unsafe { OwnedFd::from_raw_fd(*fd) });
+            }
+        }
+    }
+    Err("the runtime sent no console".into())
+}
+
+nix::ioctl_write_ptr_bad!(tiocswinsz, libc::TIOCSWINSZ, libc::winsize);
+
+/// Sets a terminal's size (rows, columns).
+pub fn set_terminal_size(pty: &impl AsRawFd, rows: u16, cols: u16) {
+    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: a valid winsize for a descriptor the caller owns.
+    let _ = unsafe { tiocswinsz(pty.as_raw_fd(), &ws) };
 }
 
 #[cfg(test)]

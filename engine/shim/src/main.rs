@@ -7,8 +7,7 @@
 //! a megabyte of memory.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, IoSliceMut, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -16,7 +15,6 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use berth_shim::{write_frame, ShimPaths, CLOSE_STDIN, EXIT, RESIZE, STDERR, STDIN, STDOUT};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
@@ -129,7 +127,7 @@ fn run(args: &Args, report: &dyn Fn(&str)) -> Result<(), String> {
         let console_listener = UnixListener::bind(&console).map_err(|e| format!("console socket: {e}"))?;
         create.arg("--console-socket").arg(&console).stdin(Stdio::null()).stdout(Stdio::null());
         create.arg(&args.id);
-        let handle = std::thread::spawn(move || receive_fd(&console_listener));
+        let handle = std::thread::spawn(move || berth_shim::receive_fd(&console_listener));
         run_runtime(create)?;
         let master = handle.join().map_err(|_| "console thread panicked".to_string())??;
         let master = File::from(master);
@@ -232,25 +230,6 @@ fn clean_runtime_error(text: &str) -> String {
         .join(": ")
 }
 
-/// Receives the pty master the runtime sends over the console socket.
-fn receive_fd(listener: &UnixListener) -> Result<OwnedFd, String> {
-    let (conn, _) = listener.accept().map_err(|e| format!("console socket: {e}"))?;
-    let mut buf = [0u8; 4096];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty())
-        .map_err(|e| format!("receive console: {e}"))?;
-    for c in msg.cmsgs().map_err(|e| e.to_string())? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            if let Some(fd) = fds.first() {
-                // SAFETY: the kernel just gave us this descriptor; we own it.
-                return Ok(unsafe { OwnedFd::from_raw_fd(*fd) });
-            }
-        }
-    }
-    Err("the runtime sent no console".into())
-}
-
 /// Waits (bounded) for the engine's first connection.
 fn accept_first(listener: &UnixListener) -> Result<UnixStream, String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -300,7 +279,7 @@ fn read_client(mut conn: UnixStream, stdin: &Mutex<Option<File>>, pty: Option<&F
             CLOSE_STDIN if pty.is_none() => *stdin.lock().unwrap_or_else(|p| p.into_inner()) = None,
             RESIZE => {
                 if let (Some(pty), Some((rows, cols))) = (pty, parse_size(&payload)) {
-                    resize(pty, rows, cols);
+                    berth_shim::set_terminal_size(pty, rows, cols);
                 }
             }
             _ => {}
@@ -312,14 +291,6 @@ fn parse_size(payload: &[u8]) -> Option<(u16, u16)> {
     let text = std::str::from_utf8(payload).ok()?;
     let (r, c) = text.split_once(' ')?;
     Some((r.parse().ok()?, c.parse().ok()?))
-}
-
-nix::ioctl_write_ptr_bad!(set_winsize, libc::TIOCSWINSZ, libc::winsize);
-
-fn resize(pty: &File, rows: u16, cols: u16) {
-    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: a valid winsize for a descriptor we own.
-    let _ = unsafe { set_winsize(pty.as_raw_fd(), &ws) };
 }
 
 /// Copies one output stream to the log (json-file lines) and to clients.

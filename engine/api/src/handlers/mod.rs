@@ -3,5 +3,6 @@
 
 pub mod containers;
 pub mod events;
+pub mod exec;
 pub mod images;
 pub mod system;

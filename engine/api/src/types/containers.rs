@@ -166,3 +166,61 @@ pub struct SummaryHostConfig {
 pub struct SummaryNetworkSettings {
     pub networks: BTreeMap<String, serde_json::Value>,
 }
+
+/// `POST /containers/{id}/exec`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ExecConfigRequest {
+    pub attach_stdin: bool,
+    pub attach_stdout: bool,
+    pub attach_stderr: bool,
+    pub tty: bool,
+    pub env: Option<Vec<String>>,
+    #[serde(deserialize_with = "string_or_list")]
+    pub cmd: Option<Vec<String>>,
+    pub privileged: bool,
+    pub user: String,
+    pub working_dir: String,
+}
+
+/// `POST /exec/{id}/start`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ExecStartRequest {
+    pub detach: bool,
+    pub tty: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IdResponse {
+    pub id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExecInspectResponse {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub running: bool,
+    pub exit_code: Option<i64>,
+    pub process_config: ProcessConfig,
+    pub open_stdin: bool,
+    pub open_stderr: bool,
+    pub open_stdout: bool,
+    pub can_remove: bool,
+    #[serde(rename = "ContainerID")]
+    pub container_id: String,
+    pub detach_keys: String,
+    pub pid: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessConfig {
+    pub privileged: bool,
+    pub user: String,
+    pub tty: bool,
+    pub entrypoint: String,
+    pub arguments: Vec<String>,
+}

@@ -3,6 +3,7 @@
 //! own (see `runtime`); this service keeps the records and reacts to exits.
 
 mod create;
+mod exec;
 mod hub;
 pub mod logs;
 pub mod names;
@@ -12,6 +13,7 @@ mod runtime;
 mod spec;
 
 pub use create::CreateRequest;
+pub use exec::{ExecConfig, ExecIo, ExecRecord};
 pub use hub::{Hub, Input};
 pub use record::{Container, ContainerSpec, HostSpec, State, Status};
 
@@ -90,6 +92,7 @@ struct Inner {
     images: ImageService,
     events: Arc<EventBus>,
     containers: Mutex<BTreeMap<String, Entry>>,
+    execs: Mutex<exec::Execs>,
 }
 
 struct Entry {
@@ -141,6 +144,7 @@ impl ContainerService {
                 images,
                 events,
                 containers: Mutex::new(containers),
+                execs: Mutex::new(Default::default()),
             }),
         };
         let running: Vec<String> = svc
@@ -161,6 +165,11 @@ impl ContainerService {
 
     fn dirs(&self, id: &str) -> Dirs {
         Dirs { data: self.inner.data_root.join(id), exec: self.inner.exec_root.join(id) }
+    }
+
+    /// The OCI runtime's state directory (`runc --root`).
+    fn runtime_root(&self) -> PathBuf {
+        self.inner.exec_root.parent().unwrap_or(&self.inner.exec_root).join("runc")
     }
 
     pub fn log_path(&self, id: &str) -> PathBuf {

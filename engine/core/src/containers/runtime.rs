@@ -115,7 +115,7 @@ impl ContainerService {
             .arg("--runtime")
             .arg(runtime)
             .arg("--runtime-root")
-            .arg(self.inner.exec_root.parent().unwrap_or(&self.inner.exec_root).join("runc"))
+            .arg(self.runtime_root())
             .arg("--log")
             .arg(self.log_path(&c.id))
             .stdin(Stdio::null())

@@ -22,36 +22,55 @@ fn err(e: impl std::fmt::Display) -> ContainerError {
     ContainerError::Internal(format!("failed to build the runtime spec: {e}"))
 }
 
-pub fn build(c: &Container, rootfs: &Path, etc: &EtcFiles<'_>, cgroup_parent: &str) -> Result<Spec, ContainerError> {
-    let s = &c.spec;
-    let (uid, gid, additional) = resolve_user(rootfs, &s.user)?;
-    let mut env = s.env.clone();
+/// What one process in the container runs as: the container's own init,
+/// or an exec.
+pub struct ProcessSpec<'a> {
+    pub args: Vec<String>,
+    pub env: &'a [String],
+    pub cwd: &'a str,
+    pub user: &'a str,
+    pub tty: bool,
+    pub hostname: &'a str,
+}
+
+/// The OCI process, with the user resolved against the container's files.
+pub fn process(rootfs: &Path, p: &ProcessSpec<'_>) -> Result<oci_spec::runtime::Process, ContainerError> {
+    let (uid, gid, additional) = resolve_user(rootfs, p.user)?;
+    let mut env = p.env.to_vec();
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
     }
     if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
-        env.push(format!("HOSTNAME={}", s.hostname));
+        env.push(format!("HOSTNAME={}", p.hostname));
     }
-    if s.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+    if p.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
         env.push("TERM=xterm".into());
     }
-    let mut args = vec![c.path.clone()];
-    args.extend(c.args.iter().cloned());
-    let defaults = Spec::default();
-    let mut process = defaults.process().clone().unwrap_or_default();
+    let defaults = Spec::default().process().clone().unwrap_or_default();
     let user = UserBuilder::default().uid(uid).gid(gid).additional_gids(additional).build().map_err(err)?;
-    let cwd = if s.working_dir.is_empty() { "/".to_string() } else { s.working_dir.clone() };
-    process = ProcessBuilder::default()
-        .terminal(s.tty)
+    let cwd = if p.cwd.is_empty() { "/" } else { p.cwd };
+    ProcessBuilder::default()
+        .terminal(p.tty)
         .user(user)
-        .args(args)
+        .args(p.args.clone())
         .env(env)
         .cwd(cwd)
-        .capabilities(process.capabilities().clone().unwrap_or_default())
-        .rlimits(process.rlimits().clone().unwrap_or_default())
+        .capabilities(defaults.capabilities().clone().unwrap_or_default())
+        .rlimits(defaults.rlimits().clone().unwrap_or_default())
         .no_new_privileges(false)
         .build()
-        .map_err(err)?;
+        .map_err(err)
+}
+
+pub fn build(c: &Container, rootfs: &Path, etc: &EtcFiles<'_>, cgroup_parent: &str) -> Result<Spec, ContainerError> {
+    let s = &c.spec;
+    let mut args = vec![c.path.clone()];
+    args.extend(c.args.iter().cloned());
+    let process = process(
+        rootfs,
+        &ProcessSpec { args, env: &s.env, cwd: &s.working_dir, user: &s.user, tty: s.tty, hostname: &s.hostname },
+    )?;
+    let defaults = Spec::default();
 
     let mut mounts = defaults.mounts().clone().unwrap_or_default();
     for (dest, src) in

@@ -1,0 +1,161 @@
+//! `docker exec`: create, start (hijacked or detached), inspect, resize.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use berth_core::containers::ExecConfig;
+use bytes::Bytes;
+use http::StatusCode;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::hijack::{Hijack, StreamKind};
+use crate::query::Params;
+use crate::state::AppState;
+use crate::stream::{frame, StdStream};
+use crate::types::*;
+
+pub async fn create(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ExecConfigRequest>,
+) -> Result<(StatusCode, Json<IdResponse>), ApiError> {
+    let config = ExecConfig {
+        cmd: req.cmd.unwrap_or_default(),
+        env: req.env.unwrap_or_default(),
+        working_dir: req.working_dir,
+        user: req.user,
+        tty: req.tty,
+        attach_stdin: req.attach_stdin,
+        attach_stdout: req.attach_stdout,
+        attach_stderr: req.attach_stderr,
+        privileged: req.privileged,
+    };
+    let id = state.containers.exec_create(&id, config)?;
+    Ok((StatusCode::CREATED, Json(IdResponse { id })))
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    hijack: Option<Hijack>,
+    JsonBody(req): JsonBody<ExecStartRequest>,
+) -> Result<Response, ApiError> {
+    let rec = state.containers.exec_get(&id)?;
+    let tty = rec.config.tty || req.tty;
+    let io = match (state.containers.exec_start(&id).await, hijack) {
+        (Ok(io), hijack) => (io, hijack),
+        // As dockerd: the attached client reads why on its stream, and the
+        // exit code (126/127) from inspect.
+        (Err(e @ berth_core::containers::ContainerError::Runtime(_)), Some(hijack)) => {
+            let message = format!("{}\r\n", ApiError::from(e).message);
+            let kind = StreamKind::for_container(tty);
+            let bytes = match kind {
+                StreamKind::Raw => Bytes::from(message),
+                StreamKind::Multiplexed => frame(StdStream::Stdout, message.as_bytes()),
+            };
+            return Ok(hijack.respond(kind, move |mut conn| async move {
+                let _ = conn.write_all(&bytes).await;
+                let _ = conn.shutdown().await;
+            }));
+        }
+        (Err(e), _) => return Err(e.into()),
+    };
+    let (io, hijack) = io;
+    if req.detach {
+        // Nobody reads the output; let the process run to its end.
+        tokio::spawn(drain(io.stdout));
+        tokio::spawn(drain(io.stderr));
+        return Ok(StatusCode::OK.into_response());
+    }
+    let hijack =
+        hijack.ok_or_else(|| ApiError::bad_request("exec start needs a connection upgrade unless Detach is set"))?;
+    let (want_out, want_err) = (rec.config.attach_stdout, rec.config.attach_stderr);
+    let kind = StreamKind::for_container(tty);
+    Ok(hijack.respond(kind, move |conn| async move {
+        let (mut rd, mut wr) = tokio::io::split(conn);
+        if let Some(mut stdin) = io.stdin {
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut rd, &mut stdin).await;
+                let _ = stdin.shutdown().await;
+            });
+        }
+        let (tx, mut rx) = mpsc::channel::<(StdStream, Bytes)>(64);
+        for (reader, stream, wanted) in
+            [(io.stdout, StdStream::Stdout, want_out), (io.stderr, StdStream::Stderr, want_err)]
+        {
+            if let Some(mut r) = reader {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 32 * 1024];
+                    // A pty reports EIO once the process is gone: the end.
+                    while let Ok(n) = r.read(&mut buf).await {
+                        if n == 0 || (wanted && tx.send((stream, Bytes::copy_from_slice(&buf[..n]))).await.is_err()) {
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+        drop(tx);
+        while let Some((stream, data)) = rx.recv().await {
+            let out = match kind {
+                StreamKind::Raw => data,
+                StreamKind::Multiplexed => frame(stream, &data),
+            };
+            if wr.write_all(&out).await.is_err() {
+                break;
+            }
+        }
+        let _ = wr.flush().await;
+        let _ = wr.shutdown().await;
+    }))
+}
+
+async fn drain(r: Option<Box<dyn AsyncRead + Send + Unpin>>) {
+    if let Some(mut r) = r {
+        let _ = tokio::io::copy(&mut r, &mut tokio::io::sink()).await;
+    }
+}
+
+pub async fn inspect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ExecInspectResponse>, ApiError> {
+    let r = state.containers.exec_get(&id)?;
+    let mut args = r.config.cmd.clone();
+    let entrypoint = if args.is_empty() { String::new() } else { args.remove(0) };
+    Ok(Json(ExecInspectResponse {
+        id: r.id,
+        running: r.running,
+        exit_code: r.exit_code.map(i64::from),
+        process_config: ProcessConfig {
+            privileged: r.config.privileged,
+            user: r.config.user.clone(),
+            tty: r.config.tty,
+            entrypoint,
+            arguments: args,
+        },
+        open_stdin: r.config.attach_stdin,
+        open_stderr: r.config.attach_stderr,
+        open_stdout: r.config.attach_stdout,
+        can_remove: false,
+        container_id: r.container_id,
+        detach_keys: String::new(),
+        pid: r.pid.into(),
+    }))
+}
+
+pub async fn resize(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    let dim = |k: &str| {
+        q.get(k).and_then(|v| v.parse::<u16>().ok()).ok_or_else(|| ApiError::bad_request(format!("invalid {k}")))
+    };
+    state.containers.exec_resize(&id, dim("h")?, dim("w")?)?;
+    Ok(StatusCode::OK)
+}
