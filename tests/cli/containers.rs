@@ -270,3 +270,76 @@ async fn exec_runs_in_the_container() {
     let stopped = d.docker(&["exec", "host", "true"]);
     assert!(text(&stopped.stderr).contains("is not running"), "{}", text(&stopped.stderr));
 }
+
+#[tokio::test]
+async fn restart_pause_rename_top_stats_and_prune() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&["run", "-d", "--name", "worker", "--memory", "64m", "--pids-limit", "50", &img, "sleep", "300"]);
+    let pid1 = d.docker_ok(&["inspect", "--format", "{{.State.Pid}}", "worker"]);
+    d.docker_ok(&["restart", "-t", "0", "worker"]);
+    let pid2 = d.docker_ok(&["inspect", "--format", "{{.State.Pid}} {{.State.Running}}", "worker"]);
+    assert_ne!(pid1.trim(), pid2.split(' ').next().unwrap());
+    assert!(pid2.trim().ends_with("true"), "{pid2}");
+
+    d.docker_ok(&["pause", "worker"]);
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.Status}}", "worker"]), "paused\n");
+    let ps = d.docker_ok(&["ps", "--format", "{{.Status}}"]);
+    assert!(ps.starts_with("Up ") && ps.trim().ends_with("(Paused)"), "{ps}");
+    d.docker_ok(&["unpause", "worker"]);
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.Status}}", "worker"]), "running\n");
+
+    d.docker_ok(&["rename", "worker", "renamed"]);
+    assert!(d.docker(&["inspect", "worker"]).status.code() != Some(0));
+    let top = d.docker_ok(&["top", "renamed"]);
+    assert!(top.contains("sleep 300"), "{top}");
+
+    let stats = d.docker_ok(&["stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", "renamed"]);
+    assert!(stats.starts_with("renamed "), "{stats}");
+    assert!(stats.contains("/ 64MiB"), "memory limit not applied: {stats}");
+    assert!(stats.trim().ends_with(" 1"), "{stats}");
+
+    d.docker_ok(&["run", "--name", "done1", &img, "true"]);
+    d.docker_ok(&["create", "--name", "never", &img, "true"]);
+    let pruned = d.docker_ok(&["container", "prune", "-f"]);
+    assert_eq!(pruned.lines().filter(|l| l.len() == 64).count(), 2, "{pruned}");
+    assert_eq!(d.docker_ok(&["ps", "-a", "--format", "{{.Names}}"]).trim(), "renamed");
+}
+
+#[tokio::test]
+async fn restart_policies() {
+    let (_reg, mut d, img) = setup().await;
+    // on-failure:2 → runs three times in all, then stays down.
+    d.docker_ok(&["run", "-d", "--name", "flaky", "--restart", "on-failure:2", &img, "sh", "-c", "exit 3"]);
+    // always: comes back after exiting, and after the engine restarts.
+    d.docker_ok(&["run", "-d", "--name", "steady", "--restart", "always", &img, "sh", "-c", "sleep 0.3"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = d.docker_ok(&["inspect", "--format", "{{.RestartCount}} {{.State.Status}}", "flaky"]);
+        if out.trim() == "2 exited" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "flaky ended as {out}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let count: u64 = d.docker_ok(&["inspect", "--format", "{{.RestartCount}}", "steady"]).trim().parse().unwrap();
+    assert!(count >= 1, "always did not restart");
+    // Stopped by hand: stays stopped.
+    d.docker_ok(&["stop", "-t", "0", "steady"]);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.Status}}", "steady"]), "exited\n");
+
+    d.docker_ok(&["run", "-d", "--name", "daemonic", "--restart", "always", &img, "sleep", "300"]);
+    d.docker_ok(&["stop", "-t", "0", "daemonic"]);
+    d.docker_ok(&["start", "daemonic"]);
+    d.docker_ok(&["kill", "daemonic"]);
+    let _ = d.docker(&["wait", "daemonic"]);
+    // Killed by hand is stopped by hand; the engine restart brings back only
+    // `always` containers that were running.
+    d.docker_ok(&["start", "daemonic"]);
+    d.crash_and_restart();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.Status}}", "daemonic"]), "running\n");
+    let both = d.docker(&["run", "--rm", "--restart", "always", &img, "true"]);
+    assert!(text(&both.stderr).contains("conflicting options"), "{}", text(&both.stderr));
+}

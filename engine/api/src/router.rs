@@ -4,7 +4,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{containers, events, exec, images, system};
+use crate::handlers::{containers, events, exec, images, stats, system};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -25,6 +25,13 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/attach", post(containers::attach))
         .route("/containers/{id}/resize", post(containers::resize))
         .route("/containers/{id}/exec", post(exec::create))
+        .route("/containers/{id}/restart", post(containers::restart))
+        .route("/containers/{id}/pause", post(containers::pause))
+        .route("/containers/{id}/unpause", post(containers::unpause))
+        .route("/containers/{id}/rename", post(containers::rename))
+        .route("/containers/{id}/top", get(containers::top))
+        .route("/containers/prune", post(containers::prune))
+        .route("/containers/{id}/stats", get(stats::stats))
         .route("/containers/{id}", delete(containers::remove))
         .route("/exec/{id}/start", post(exec::start))
         .route("/exec/{id}/json", get(exec::inspect))

@@ -208,6 +208,10 @@ fn run(args: &Args, report: &dyn Fn(&str)) -> Result<(), String> {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
+    // Clean up before announcing the exit: the engine may start the
+    // container again at once, with a new shim on the same paths.
+    let _ = runtime(args).args(["delete", "--force", &args.id]).output();
+    let _ = std::fs::remove_file(paths.attach_socket());
     let tmp = paths.exit_file().with_extension("tmp");
     let record = format!("{code} {}", rfc3339_now());
     if std::fs::write(&tmp, &record).and_then(|_| std::fs::rename(&tmp, paths.exit_file())).is_err() {
@@ -217,8 +221,6 @@ fn run(args: &Args, report: &dyn Fn(&str)) -> Result<(), String> {
         let _ = write_frame(c, EXIT, code.to_string().as_bytes());
         let _ = c.shutdown(std::net::Shutdown::Both);
     }
-    let _ = runtime(args).args(["delete", "--force", &args.id]).output();
-    let _ = std::fs::remove_file(paths.attach_socket());
     Ok(())
 }
 

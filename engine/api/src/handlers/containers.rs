@@ -205,7 +205,7 @@ pub async fn list(
     let mut out = Vec::new();
     for c in state.containers.list() {
         let status = c.state.status.as_str();
-        let running = c.state.status == Status::Running;
+        let running = matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting);
         if !(all || running || filters.contains("status") || filters.contains("exited") || limit.is_some()) {
             continue;
         }
@@ -263,6 +263,8 @@ fn status_text(c: &Container) -> String {
     };
     match c.state.status {
         Status::Running => format!("Up {}", since(&c.state.started_at)),
+        Status::Paused => format!("Up {} (Paused)", since(&c.state.started_at)),
+        Status::Restarting => format!("Restarting ({}) {} ago", c.state.exit_code, since(&c.state.finished_at)),
         Status::Exited => format!("Exited ({}) {} ago", c.state.exit_code, since(&c.state.finished_at)),
         Status::Created => "Created".into(),
         other => other.as_str().to_string(),
@@ -416,4 +418,60 @@ pub async fn resize(
     }
     state.containers.hub(&c.id)?.send(Input::Resize { rows, cols });
     Ok(StatusCode::OK)
+}
+
+pub async fn restart(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    let timeout = q
+        .get("t")
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<i64>())
+        .transpose()
+        .map_err(|_| ApiError::bad_request(format!("invalid value for t: {:?}", q.get("t"))))?;
+    state.containers.restart(&id, timeout, q.get("signal").map(String::as_str).filter(|s| !s.is_empty())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn pause(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.containers.pause(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn unpause(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.containers.unpause(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    let name = q.get("name").filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("name is required"))?;
+    state.containers.rename(&id, name)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn top(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<Json<ContainerTopResponse>, ApiError> {
+    let (titles, processes) = state.containers.top(&id, q.get("ps_args").map(String::as_str).unwrap_or("")).await?;
+    Ok(Json(ContainerTopResponse { titles, processes }))
+}
+
+pub async fn prune(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+) -> Result<Json<ContainerPruneResponse>, ApiError> {
+    let filters = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
+    let (removed, space) = state.containers.prune(&filters).await?;
+    Ok(Json(ContainerPruneResponse {
+        containers_deleted: (!removed.is_empty()).then_some(removed),
+        space_reclaimed: space,
+    }))
 }

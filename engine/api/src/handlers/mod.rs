@@ -5,4 +5,5 @@ pub mod containers;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod stats;
 pub mod system;

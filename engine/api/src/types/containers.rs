@@ -224,3 +224,73 @@ pub struct ProcessConfig {
     pub entrypoint: String,
     pub arguments: Vec<String>,
 }
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerTopResponse {
+    pub titles: Vec<String>,
+    pub processes: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerPruneResponse {
+    pub containers_deleted: Option<Vec<String>>,
+    pub space_reclaimed: u64,
+}
+
+/// One `GET /containers/{id}/stats` sample, as dockerd shapes it.
+#[derive(Debug, Default, Serialize)]
+pub struct ContainerStatsResponse {
+    pub name: String,
+    pub id: String,
+    pub read: String,
+    pub preread: String,
+    pub pids_stats: PidsStats,
+    pub blkio_stats: BlkioStats,
+    pub num_procs: u32,
+    pub storage_stats: serde_json::Value,
+    pub cpu_stats: CpuStats,
+    pub precpu_stats: CpuStats,
+    pub memory_stats: MemoryStats,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct PidsStats {
+    pub current: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct BlkioStats {
+    pub io_service_bytes_recursive: Option<Vec<serde_json::Value>>,
+    pub io_serviced_recursive: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct CpuStats {
+    pub cpu_usage: CpuUsage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_cpu_usage: Option<u64>,
+    pub online_cpus: u32,
+    pub throttling_data: serde_json::Value,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct CpuUsage {
+    pub total_usage: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub percpu_usage: Vec<u64>,
+    pub usage_in_kernelmode: u64,
+    pub usage_in_usermode: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct MemoryStats {
+    pub usage: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_usage: Option<u64>,
+    pub stats: BTreeMap<String, u64>,
+    pub limit: u64,
+}

@@ -24,6 +24,17 @@ impl ContainerService {
                 "config cannot be empty in order to create a container".into(),
             ));
         }
+        if spec.host.auto_remove && !matches!(spec.host.restart_policy.as_str(), "" | "no") {
+            return Err(ContainerError::InvalidParameter(
+                "conflicting options: cannot specify both --restart and --rm".into(),
+            ));
+        }
+        if !matches!(spec.host.restart_policy.as_str(), "" | "no" | "always" | "unless-stopped" | "on-failure") {
+            return Err(ContainerError::InvalidParameter(format!(
+                "invalid restart policy '{}'",
+                spec.host.restart_policy
+            )));
+        }
         let image = self.inner.images.inspect(&spec.image)?;
         let ic = &image.config.config;
 
@@ -89,6 +100,7 @@ impl ContainerService {
             host_config_json: req.host_config_json,
             state: State::default(),
             restart_count: 0,
+            manually_stopped: false,
         };
         let dirs = self.dirs(&id);
         RwLayer::at(&dirs.data).create().map_err(io_err("create", &dirs.data))?;

@@ -5,12 +5,14 @@
 mod create;
 mod exec;
 mod hub;
+mod lifecycle;
 pub mod logs;
 pub mod names;
 pub mod record;
 mod rootfs;
 mod runtime;
 mod spec;
+pub mod stats;
 
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
@@ -147,14 +149,23 @@ impl ContainerService {
                 execs: Mutex::new(Default::default()),
             }),
         };
-        let running: Vec<String> = svc
-            .entries()
-            .values()
-            .filter(|e| e.record.state.status == Status::Running)
-            .map(|e| e.record.id.clone())
-            .collect();
-        for id in running {
-            svc.restore(&id).await;
+        let records: Vec<Container> = svc.entries().values().map(|e| e.record.clone()).collect();
+        for c in records {
+            match c.state.status {
+                Status::Running | Status::Paused => svc.restore(&c.id).await,
+                // `always` (and `unless-stopped` not stopped by hand) come back with the engine.
+                _ if matches!(c.spec.host.restart_policy.as_str(), "always" | "unless-stopped")
+                    && !c.manually_stopped =>
+                {
+                    if let Err(e) = svc.start(&c.id).await {
+                        tracing::warn!(container = %c.id, error = %e, "failed to restart container with the engine");
+                    }
+                }
+                Status::Restarting => {
+                    let _ = svc.update(&c.id, |r| r.state.status = Status::Exited);
+                }
+                _ => {}
+            }
         }
         Ok(svc)
     }
@@ -250,10 +261,19 @@ impl ContainerService {
     /// Sends a signal to the container's init process.
     pub fn kill(&self, name: &str, signal: &str) -> Result<(), ContainerError> {
         let c = self.get(name)?;
+        if c.state.status == Status::Restarting {
+            // A restart is pending: cancel it.
+            self.update(&c.id, |r| {
+                r.manually_stopped = true;
+                r.state.status = Status::Exited;
+            })?;
+            return Ok(());
+        }
         if c.state.status != Status::Running {
             return Err(ContainerError::Conflict(format!("Container {} is not running", c.id)));
         }
         let sig = parse_signal(signal)?;
+        let _ = self.update(&c.id, |r| r.manually_stopped = true);
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.state.pid), sig)
             .map_err(|e| ContainerError::Internal(format!("failed to signal container {}: {e}", c.id)))?;
         self.emit(&c, "kill", &[("signal", (sig as i32).to_string())]);
@@ -263,6 +283,13 @@ impl ContainerService {
     /// Stops with the container's stop signal, then SIGKILL after `timeout`.
     pub async fn stop(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<(), ContainerError> {
         let c = self.get(name)?;
+        if c.state.status == Status::Restarting {
+            self.update(&c.id, |r| {
+                r.manually_stopped = true;
+                r.state.status = Status::Exited;
+            })?;
+            return Ok(());
+        }
         if c.state.status != Status::Running {
             return Err(ContainerError::NotModified(c.id));
         }

@@ -115,6 +115,9 @@ pub struct Container {
     pub host_config_json: serde_json::Value,
     pub state: State,
     pub restart_count: u64,
+    /// Stopped or killed by request: restart policies leave it down.
+    #[serde(default)]
+    pub manually_stopped: bool,
 }
 
 pub fn save(path: &Path, c: &Container) -> std::io::Result<()> {

@@ -30,7 +30,7 @@ impl ContainerService {
     pub async fn start(&self, name: &str) -> Result<(), ContainerError> {
         let c = self.get(name)?;
         match c.state.status {
-            Status::Running | Status::Restarting => return Err(ContainerError::NotModified(c.id)),
+            Status::Running => return Err(ContainerError::NotModified(c.id)),
             Status::Paused => {
                 return Err(ContainerError::Conflict("cannot start a paused container, try unpause instead".into()))
             }
@@ -40,7 +40,7 @@ impl ContainerService {
                     c.id
                 )))
             }
-            Status::Created | Status::Exited => {}
+            Status::Created | Status::Exited | Status::Restarting => {}
         }
         let dirs = self.dirs(&c.id);
         let rw = RwLayer::at(&dirs.data);
@@ -49,6 +49,7 @@ impl ContainerService {
         match self.launch(&c, &rw).await {
             Ok(pid) => {
                 let c = self.update(&c.id, |r| {
+                    r.manually_stopped = false;
                     r.state.status = Status::Running;
                     r.state.pid = pid;
                     r.state.exit_code = 0;
@@ -247,6 +248,9 @@ impl ContainerService {
             hub.record_exit(code);
         }
         self.emit(&c, "die", &[("exitCode", code.to_string())]);
+        if self.schedule_restart(id, code) {
+            return;
+        }
         if c.spec.host.auto_remove {
             if let Err(e) = self.destroy(id) {
                 tracing::warn!(container = %id, error = %e, "failed to auto-remove container");
