@@ -4,7 +4,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{containers, events, exec, images, stats, system};
+use crate::handlers::{containers, events, exec, images, stats, system, volumes};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .route("/exec/{id}/start", post(exec::start))
         .route("/exec/{id}/json", get(exec::inspect))
         .route("/exec/{id}/resize", post(exec::resize))
+        .route("/volumes", get(volumes::list))
+        .route("/volumes/create", post(volumes::create))
+        .route("/volumes/prune", post(volumes::prune))
+        .route("/volumes/{name}", get(volumes::inspect).delete(volumes::remove))
         .route("/images/create", post(images::create))
         .route("/images/json", get(images::list))
         .route("/images/prune", post(images::prune))

@@ -6,6 +6,7 @@ use berth_core::containers::ContainerService;
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
 use berth_core::system::SystemService;
+use berth_core::volumes::VolumeService;
 use tokio::sync::watch;
 
 #[derive(Clone)]
@@ -14,6 +15,7 @@ pub struct AppState {
     pub events: Arc<EventBus>,
     pub images: ImageService,
     pub containers: ContainerService,
+    pub volumes: VolumeService,
     /// Flips to `true` when the engine shuts down, so endless streams end.
     pub shutdown: watch::Receiver<bool>,
 }

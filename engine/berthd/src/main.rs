@@ -19,6 +19,7 @@ use berth_core::containers::ContainerService;
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
 use berth_core::system::{engine_id, SystemService};
+use berth_core::volumes::VolumeService;
 use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
@@ -40,6 +41,8 @@ enum DaemonError {
     Identity(#[from] berth_core::system::IdentityError),
     #[error("failed to open the image store")]
     Images(#[source] berth_core::images::ImageError),
+    #[error("failed to open the volume store")]
+    Volumes(#[source] berth_core::volumes::VolumeError),
     #[error("failed to open the container store")]
     Containers(#[source] berth_core::containers::ContainerError),
     #[error("failed to create {path}")]
@@ -93,6 +96,11 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     for w in &settings.warnings {
         tracing::warn!("{w}");
     }
+    // Handlers first: a signal that arrives once the socket answers must
+    // find them in place.
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     let cfg = &settings.engine;
     for dir in [&cfg.data_root, &cfg.exec_root] {
         std::fs::create_dir_all(dir).map_err(|source| DaemonError::CreateDir { path: dir.clone(), source })?;
@@ -109,25 +117,30 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     let events = Arc::new(EventBus::new());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let images = ImageService::open(&cfg.data_root, config.clone(), events.clone()).map_err(DaemonError::Images)?;
+    let volumes = VolumeService::open(&cfg.data_root, events.clone()).map_err(DaemonError::Volumes)?;
     let containers = ContainerService::open(
         &cfg.data_root,
         &cfg.exec_root,
         shim_binary(),
         config.clone(),
         images.clone(),
+        volumes.clone(),
         events.clone(),
     )
     .await
     .map_err(DaemonError::Containers)?;
     {
-        let containers = containers.clone();
-        images.set_users(Box::new(move |id| containers.users_of(id)));
+        let c = containers.clone();
+        images.set_users(Box::new(move |id| c.users_of(id)));
+        let c = containers.clone();
+        volumes.set_users(Box::new(move |name| c.users_of_volume(name)));
     }
     let state = AppState {
         system: SystemService::new(config.clone(), events.clone(), id.clone()),
         events: events.clone(),
         images,
         containers,
+        volumes,
         shutdown: shutdown_rx.clone(),
     };
 
@@ -146,9 +159,6 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     }
     tracing::info!(version = %cfg.build.version, data_root = %cfg.data_root.display(), id = %id, "berthd started");
 
-    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     loop {
         tokio::select! {
             _ = term.recv() => break,

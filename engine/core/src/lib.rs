@@ -13,5 +13,6 @@ pub mod images;
 pub mod reference;
 pub mod snapshots;
 pub mod system;
+pub mod volumes;
 
 pub use error::{Classify, ErrorKind};

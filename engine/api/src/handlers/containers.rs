@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_core::containers::logs::LogOptions;
+use berth_core::containers::mounts::{MountKind, MountRequest};
 use berth_core::containers::{Container, ContainerSpec, CreateRequest, HostSpec, Input, Status};
 use berth_core::filters::Filters;
 use bytes::Bytes;
@@ -76,7 +77,31 @@ pub async fn create(
             o.remove("HostConfig")
         })
         .unwrap_or_else(|| serde_json::json!({}));
-    let c = state.containers.create(CreateRequest { name, spec, config_json, host_config_json })?;
+    let mounts = host
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| MountRequest {
+            kind: m.r#type,
+            source: m.source,
+            target: m.target,
+            read_only: m.read_only,
+            propagation: m.bind_options.map(|b| b.propagation).unwrap_or_default(),
+            nocopy: m.volume_options.is_some_and(|v| v.no_copy),
+            tmpfs_size: m.tmpfs_options.as_ref().map_or(0, |t| t.size_bytes),
+            tmpfs_mode: m.tmpfs_options.as_ref().map_or(0, |t| t.mode),
+        })
+        .collect();
+    let c = state.containers.create(CreateRequest {
+        name,
+        spec,
+        config_json,
+        host_config_json,
+        binds: host.binds.unwrap_or_default(),
+        mounts,
+        tmpfs: host.tmpfs.unwrap_or_default(),
+        volumes: req.volumes.unwrap_or_default().into_keys().collect(),
+    })?;
     Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings: Vec::new() })))
 }
 
@@ -115,7 +140,7 @@ pub async fn remove(
     Path(id): Path<String>,
     Query(q): Query<Params>,
 ) -> Result<StatusCode, ApiError> {
-    state.containers.remove(&id, flag(&q, "force")).await?;
+    state.containers.remove(&id, flag(&q, "force"), flag(&q, "v")).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,7 +207,7 @@ pub async fn inspect(
         exec_ids: None,
         host_config: c.host_config_json.clone(),
         graph_driver: GraphDriver { name: "overlay2".into(), data: graph },
-        mounts: Vec::new(),
+        mounts: mount_points(&state, &c),
         config: c.config_json.clone(),
         network_settings: NetworkSettings::default(),
     }))
@@ -221,7 +246,7 @@ pub async fn list(
         {
             continue;
         }
-        out.push(summary(&c));
+        out.push(summary(&state, &c));
     }
     if let Some(l) = limit {
         out.truncate(l);
@@ -229,7 +254,7 @@ pub async fn list(
     Ok(Json(out))
 }
 
-fn summary(c: &Container) -> ContainerSummaryItem {
+fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
     let mut command = vec![c.path.clone()];
     command.extend(c.args.iter().cloned());
     ContainerSummaryItem {
@@ -245,8 +270,36 @@ fn summary(c: &Container) -> ContainerSummaryItem {
         status: status_text(c),
         host_config: SummaryHostConfig { network_mode: c.spec.host.network_mode.clone() },
         network_settings: SummaryNetworkSettings { networks: Default::default() },
-        mounts: Vec::new(),
+        mounts: mount_points(state, c),
     }
+}
+
+/// Inspect's and ps's view of the container's mounts.
+fn mount_points(state: &AppState, c: &Container) -> Vec<MountPoint> {
+    c.mounts
+        .iter()
+        .map(|m| {
+            let (name, source, driver) = match m.kind {
+                MountKind::Volume => {
+                    let source =
+                        state.volumes.get(&m.source).map(|v| v.mountpoint.display().to_string()).unwrap_or_default();
+                    (m.source.clone(), source, "local".to_string())
+                }
+                MountKind::Bind => (String::new(), m.source.clone(), String::new()),
+                MountKind::Tmpfs => (String::new(), String::new(), String::new()),
+            };
+            MountPoint {
+                r#type: m.kind.as_str().into(),
+                name,
+                source,
+                destination: m.target.clone(),
+                driver,
+                mode: String::new(),
+                rw: !m.read_only,
+                propagation: m.propagation.clone(),
+            }
+        })
+        .collect()
 }
 
 fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {

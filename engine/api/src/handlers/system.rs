@@ -114,8 +114,13 @@ fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
             ["Supports d_type".into(), r.supports_d_type.to_string()],
         ],
         docker_root_dir: cfg.data_root.display().to_string(),
-        // Drivers are listed as their features land (volumes, networks, logs).
-        plugins: PluginsInfo { volume: Vec::new(), network: Vec::new(), authorization: None, log: Vec::new() },
+        // Drivers are listed as their features land (networks to come).
+        plugins: PluginsInfo {
+            volume: vec!["local".into()],
+            network: Vec::new(),
+            authorization: None,
+            log: vec!["json-file".into()],
+        },
         memory_limit: r.cgroups.memory_limit,
         swap_limit: r.cgroups.swap_limit,
         cpu_cfs_period: r.cgroups.cpu_cfs_period,
@@ -190,8 +195,16 @@ pub async fn disk_usage(State(state): State<AppState>) -> Result<Json<SystemData
     let usage = tokio::task::spawn_blocking(move || images.disk_usage())
         .await
         .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let volumes = state.volumes.list(&berth_core::filters::Filters::default())?;
+    let volumes = tokio::task::spawn_blocking({
+        let state = state.clone();
+        move || volumes.into_iter().map(|v| super::volumes::to_wire(&state, v, true)).collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(Json(SystemDataUsageResponse {
         layers_size: usage.layers_size as i64,
+        volumes,
         images: usage
             .images
             .into_iter()

@@ -25,6 +25,7 @@ pub struct ContainerCreateRequest {
     pub working_dir: String,
     pub stop_signal: String,
     pub stop_timeout: Option<i64>,
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     pub host_config: Option<HostConfig>,
 }
 
@@ -42,6 +43,58 @@ pub struct HostConfig {
     pub nano_cpus: i64,
     pub network_mode: String,
     pub restart_policy: Option<RestartPolicy>,
+    pub binds: Option<Vec<String>>,
+    pub mounts: Option<Vec<Mount>>,
+    pub tmpfs: Option<BTreeMap<String, String>>,
+}
+
+/// One `HostConfig.Mounts` entry (`--mount`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Mount {
+    pub r#type: String,
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
+    pub bind_options: Option<BindOptions>,
+    pub volume_options: Option<VolumeOptions>,
+    pub tmpfs_options: Option<TmpfsOptions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BindOptions {
+    pub propagation: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeOptions {
+    pub no_copy: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TmpfsOptions {
+    pub size_bytes: i64,
+    pub mode: u32,
+}
+
+/// One entry of inspect's `Mounts`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MountPoint {
+    pub r#type: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    pub source: String,
+    pub destination: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub driver: String,
+    pub mode: String,
+    #[serde(rename = "RW")]
+    pub rw: bool,
+    pub propagation: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,7 +173,7 @@ pub struct ContainerInspectResponse {
     pub exec_ids: Option<Vec<String>>,
     pub host_config: serde_json::Value,
     pub graph_driver: super::GraphDriver,
-    pub mounts: Vec<serde_json::Value>,
+    pub mounts: Vec<MountPoint>,
     pub config: serde_json::Value,
     pub network_settings: NetworkSettings,
 }
@@ -152,7 +205,7 @@ pub struct ContainerSummaryItem {
     pub status: String,
     pub host_config: SummaryHostConfig,
     pub network_settings: SummaryNetworkSettings,
-    pub mounts: Vec<serde_json::Value>,
+    pub mounts: Vec<MountPoint>,
 }
 
 #[derive(Debug, Serialize)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::ImageSummary;
+use super::{ImageSummary, Volume};
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -33,28 +33,6 @@ pub struct ContainerSummary {
     pub labels: BTreeMap<String, String>,
     pub state: String,
     pub status: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Volume {
-    pub name: String,
-    pub driver: String,
-    pub mountpoint: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub created_at: String,
-    pub labels: BTreeMap<String, String>,
-    pub scope: String,
-    pub options: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<VolumeUsageData>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct VolumeUsageData {
-    pub size: i64,
-    pub ref_count: i64,
 }
 
 #[derive(Debug, Serialize)]

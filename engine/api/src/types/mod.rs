@@ -6,12 +6,14 @@ mod df;
 mod events;
 mod images;
 mod system;
+mod volumes;
 
 pub use containers::*;
 pub use df::*;
 pub use events::*;
 pub use images::*;
 pub use system::*;
+pub use volumes::*;
 
 use serde::Serialize;
 

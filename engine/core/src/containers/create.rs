@@ -1,6 +1,7 @@
 //! Creating a container: resolve the image, merge its defaults into the
 //! request, pick a name, and write the record and directories.
 
+use super::mounts::{self, MountRequest, MountSpec};
 use super::names;
 use super::record::{self, Container, ContainerSpec, State};
 use super::rootfs::RwLayer;
@@ -14,6 +15,14 @@ pub struct CreateRequest {
     pub spec: ContainerSpec,
     pub config_json: serde_json::Value,
     pub host_config_json: serde_json::Value,
+    /// `-v` entries (HostConfig.Binds).
+    pub binds: Vec<String>,
+    /// `--mount` entries (HostConfig.Mounts).
+    pub mounts: Vec<MountRequest>,
+    /// `--tmpfs` entries: target → options.
+    pub tmpfs: std::collections::BTreeMap<String, String>,
+    /// Paths that get an anonymous volume (Config.Volumes).
+    pub volumes: Vec<String>,
 }
 
 impl ContainerService {
@@ -71,6 +80,25 @@ impl ContainerService {
         labels.extend(std::mem::take(&mut spec.labels));
         spec.labels = labels;
 
+        let mut mount_specs: Vec<MountSpec> = Vec::new();
+        for b in &req.binds {
+            mount_specs.push(mounts::parse_bind(b)?);
+        }
+        for m in &req.mounts {
+            mount_specs.push(mounts::from_request(m)?);
+        }
+        for (target, opts) in &req.tmpfs {
+            mount_specs.push(mounts::tmpfs(target, opts)?);
+        }
+        // Unnamed volumes: the request's and the image's, unless mounted over.
+        let image_volumes = ic.volumes.clone().unwrap_or_default().into_keys();
+        for target in req.volumes.iter().cloned().chain(image_volumes) {
+            if !mount_specs.iter().any(|m| m.target == target) {
+                mount_specs.push(MountSpec::anonymous_volume(&target)?);
+            }
+        }
+        mounts::provision(&mut mount_specs, &self.inner.volumes)?;
+
         let id = names::new_id();
         if spec.hostname.is_empty() {
             spec.hostname = id[..12].to_string();
@@ -101,6 +129,7 @@ impl ContainerService {
             state: State::default(),
             restart_count: 0,
             manually_stopped: false,
+            mounts: mount_specs,
         };
         let dirs = self.dirs(&id);
         RwLayer::at(&dirs.data).create().map_err(io_err("create", &dirs.data))?;

@@ -170,8 +170,8 @@ impl ContainerService {
             if excluded || !filters.labels("label", &c.spec.labels) {
                 continue;
             }
-            space += dir_size(&self.dirs(&c.id).data.join("rw/upper"));
-            self.remove(&c.id, false).await?;
+            space += crate::volumes::dir_size(&self.dirs(&c.id).data.join("rw/upper"));
+            self.remove(&c.id, false, false).await?;
             removed.push(c.id);
         }
         Ok((removed, space))
@@ -221,12 +221,4 @@ impl ContainerService {
         });
         true
     }
-}
-
-fn dir_size(path: &std::path::Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(path) else { return 0 };
-    if !meta.is_dir() {
-        return meta.len();
-    }
-    std::fs::read_dir(path).into_iter().flatten().flatten().map(|e| dir_size(&e.path())).sum()
 }

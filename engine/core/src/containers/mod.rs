@@ -7,6 +7,7 @@ mod exec;
 mod hub;
 mod lifecycle;
 pub mod logs;
+pub mod mounts;
 pub mod names;
 pub mod record;
 mod rootfs;
@@ -92,6 +93,7 @@ struct Inner {
     shim: PathBuf,
     config: SharedConfig,
     images: ImageService,
+    volumes: crate::volumes::VolumeService,
     events: Arc<EventBus>,
     containers: Mutex<BTreeMap<String, Entry>>,
     execs: Mutex<exec::Execs>,
@@ -120,6 +122,7 @@ impl ContainerService {
         shim: PathBuf,
         config: SharedConfig,
         images: ImageService,
+        volumes: crate::volumes::VolumeService,
         events: Arc<EventBus>,
     ) -> Result<Self, ContainerError> {
         let data = data_root.join("containers");
@@ -144,6 +147,7 @@ impl ContainerService {
                 shim,
                 config,
                 images,
+                volumes,
                 events,
                 containers: Mutex::new(containers),
                 execs: Mutex::new(Default::default()),
@@ -231,6 +235,15 @@ impl ContainerService {
         c
     }
 
+    /// Containers mounting a volume, for `volume rm` and prune.
+    pub fn users_of_volume(&self, name: &str) -> Vec<String> {
+        self.entries()
+            .values()
+            .filter(|e| e.record.mounts.iter().any(|m| m.kind == mounts::MountKind::Volume && m.source == name))
+            .map(|e| e.record.id.clone())
+            .collect()
+    }
+
     /// Images in use, for `rmi` and prune.
     pub fn users_of(&self, image: &crate::content::Digest) -> Vec<String> {
         self.entries().values().filter(|e| &e.record.image_id == image).map(|e| e.record.id.clone()).collect()
@@ -307,8 +320,9 @@ impl ContainerService {
         Ok(())
     }
 
-    /// Removes a container; `force` kills it first if it runs.
-    pub async fn remove(&self, name: &str, force: bool) -> Result<(), ContainerError> {
+    /// Removes a container; `force` kills it first if it runs, `volumes`
+    /// removes its anonymous volumes too.
+    pub async fn remove(&self, name: &str, force: bool, volumes: bool) -> Result<(), ContainerError> {
         let c = self.get(name)?;
         if c.state.status == Status::Running {
             if !force {
@@ -322,10 +336,10 @@ impl ContainerService {
             let _ = self.kill(&c.id, "SIGKILL");
             let _ = tokio::time::timeout(Duration::from_secs(10), exits.changed()).await;
         }
-        self.destroy(&c.id)
+        self.destroy(&c.id, volumes)
     }
 
-    fn destroy(&self, id: &str) -> Result<(), ContainerError> {
+    fn destroy(&self, id: &str, remove_volumes: bool) -> Result<(), ContainerError> {
         let dirs = self.dirs(id);
         rootfs::RwLayer::at(&dirs.data).unmount()?;
         let entry = self.entries().remove(id);
@@ -335,6 +349,13 @@ impl ContainerService {
             }
         }
         if let Some(e) = entry {
+            if remove_volumes {
+                for m in e.record.mounts.iter().filter(|m| m.anonymous) {
+                    if let Err(err) = self.inner.volumes.remove(&m.source, false) {
+                        tracing::warn!(volume = %m.source, error = %err, "failed to remove anonymous volume");
+                    }
+                }
+            }
             self.emit(&e.record, "destroy", &[]);
             e.hub.mark_removed();
         }

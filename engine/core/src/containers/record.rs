@@ -118,6 +118,8 @@ pub struct Container {
     /// Stopped or killed by request: restart policies leave it down.
     #[serde(default)]
     pub manually_stopped: bool,
+    #[serde(default)]
+    pub mounts: Vec<super::mounts::MountSpec>,
 }
 
 pub fn save(path: &Path, c: &Container) -> std::io::Result<()> {

@@ -70,7 +70,7 @@ impl ContainerService {
                 });
                 // `docker run --rm` waits for the removal after a failed start.
                 if c.spec.host.auto_remove {
-                    let _ = self.destroy(&c.id);
+                    let _ = self.destroy(&c.id, true);
                 }
                 Err(e)
             }
@@ -88,12 +88,9 @@ impl ContainerService {
         write(&hosts, HOSTS.into())?;
         write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
-        let spec = spec::build(
-            c,
-            &rw.merged,
-            &EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv },
-            "/berth",
-        )?;
+        let extra = self.oci_mounts(c, &rw.merged)?;
+        let etc = EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv };
+        let spec = spec::build(c, &rw.merged, &etc, extra, "/berth")?;
         let config = dirs.exec.join("config.json");
         spec.save(&config)
             .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;
@@ -158,6 +155,51 @@ impl ContainerService {
             Some(("err", msg)) => Err(runtime_error(msg)),
             _ => Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
         }
+    }
+
+    /// The container's mounts in OCI form; volumes are prepared (and filled
+    /// from the image on first use) on the way.
+    fn oci_mounts(
+        &self,
+        c: &super::Container,
+        rootfs: &std::path::Path,
+    ) -> Result<Vec<oci_spec::runtime::Mount>, ContainerError> {
+        use super::mounts::MountKind;
+        let build = |m: oci_spec::runtime::MountBuilder| m.build().map_err(|e| ContainerError::Internal(e.to_string()));
+        let mut out = Vec::new();
+        for m in &c.mounts {
+            let mount = oci_spec::runtime::MountBuilder::default().destination(&m.target);
+            out.push(match m.kind {
+                MountKind::Tmpfs => {
+                    let mut opts = vec!["nosuid".to_string(), "nodev".to_string(), "noexec".to_string()];
+                    opts.extend(m.tmpfs_options.iter().cloned());
+                    build(mount.typ("tmpfs").source("tmpfs").options(opts))?
+                }
+                MountKind::Bind | MountKind::Volume => {
+                    let source = if m.kind == MountKind::Volume {
+                        let dir = self
+                            .inner
+                            .volumes
+                            .prepare(&m.source)
+                            .map_err(|e| ContainerError::InvalidParameter(e.to_string()))?;
+                        if !m.nocopy {
+                            super::mounts::copy_up(rootfs, &m.target, &dir)
+                                .map_err(io_err("copy image content into", &dir))?;
+                        }
+                        dir
+                    } else {
+                        std::path::PathBuf::from(&m.source)
+                    };
+                    let mut opts = vec!["rbind".to_string()];
+                    opts.push(if m.propagation.is_empty() { "rprivate".into() } else { m.propagation.clone() });
+                    if m.read_only {
+                        opts.push("ro".into());
+                    }
+                    build(mount.typ("bind").source(source).options(opts))?
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Connects to the shim's attach socket and pumps streams until exit.
@@ -252,7 +294,7 @@ impl ContainerService {
             return;
         }
         if c.spec.host.auto_remove {
-            if let Err(e) = self.destroy(id) {
+            if let Err(e) = self.destroy(id, true) {
                 tracing::warn!(container = %id, error = %e, "failed to auto-remove container");
             }
         }

@@ -62,7 +62,13 @@ pub fn process(rootfs: &Path, p: &ProcessSpec<'_>) -> Result<oci_spec::runtime::
         .map_err(err)
 }
 
-pub fn build(c: &Container, rootfs: &Path, etc: &EtcFiles<'_>, cgroup_parent: &str) -> Result<Spec, ContainerError> {
+pub fn build(
+    c: &Container,
+    rootfs: &Path,
+    etc: &EtcFiles<'_>,
+    user_mounts: Vec<oci_spec::runtime::Mount>,
+    cgroup_parent: &str,
+) -> Result<Spec, ContainerError> {
     let s = &c.spec;
     let mut args = vec![c.path.clone()];
     args.extend(c.args.iter().cloned());
@@ -86,6 +92,9 @@ pub fn build(c: &Container, rootfs: &Path, etc: &EtcFiles<'_>, cgroup_parent: &s
                 .map_err(err)?,
         );
     }
+
+    // The user's mounts go last so they cover the defaults at the same path.
+    mounts.extend(user_mounts);
 
     let mut resources = LinuxResourcesBuilder::default();
     if s.host.memory > 0 {

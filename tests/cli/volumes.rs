@@ -1,0 +1,122 @@
+//! Volumes, bind mounts and tmpfs with the real docker CLI.
+
+use berth_e2e::fixtures::push_all;
+use berth_e2e::{Berthd, Registry};
+
+async fn setup() -> (Registry, Berthd, String) {
+    let reg = Registry::start().await;
+    let fx = push_all(&reg).await;
+    let d = Berthd::start();
+    d.docker_ok(&["pull", "-q", &fx.single]);
+    (reg, d, fx.single)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn named_volumes_persist_and_copy_up() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&["run", "--rm", "-v", "data:/data", &img, "sh", "-c", "echo kept > /data/f"]);
+    assert_eq!(d.docker_ok(&["run", "--rm", "-v", "data:/data", &img, "cat", "/data/f"]), "kept\n");
+    assert_eq!(d.docker_ok(&["volume", "ls", "--format", "{{.Name}} {{.Driver}}"]), "data local\n");
+    let mountpoint = d.docker_ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", "data"]);
+    assert_eq!(std::fs::read_to_string(format!("{}/f", mountpoint.trim())).unwrap(), "kept\n");
+
+    let ro = d.docker(&["run", "--rm", "-v", "data:/data:ro", &img, "touch", "/data/g"]);
+    assert!(text(&ro.stderr).contains("Read-only file system"), "{}", text(&ro.stderr));
+
+    // A fresh volume over an image directory starts with the image's files.
+    assert!(d.docker_ok(&["run", "--rm", "-v", "etc:/etc", &img, "cat", "/etc/passwd"]).contains("root:x:0:0"));
+    let etc = d.docker_ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", "etc"]);
+    assert!(std::path::Path::new(&format!("{}/group", etc.trim())).exists());
+    // nocopy leaves it empty.
+    let empty = d.docker_ok(&["run", "--rm", "-v", "bare:/etc:nocopy", &img, "ls", "-A", "/etc"]);
+    assert_eq!(empty, "");
+
+    let created = d.docker_ok(&["volume", "create", "--label", "team=berth", "labelled"]);
+    assert_eq!(created.trim(), "labelled");
+    let filtered = d.docker_ok(&["volume", "ls", "-q", "--filter", "label=team=berth"]);
+    assert_eq!(filtered.trim(), "labelled");
+    let df = d.docker_ok(&["system", "df", "--format", "{{.Type}} {{.TotalCount}}"]);
+    assert!(df.contains("Local Volumes 4"), "{df}");
+}
+
+#[tokio::test]
+async fn anonymous_volumes_binds_and_tmpfs() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&["run", "--rm", "-v", "/anon", &img, "touch", "/anon/x"]);
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q"]), "", "--rm left its anonymous volume");
+    d.docker_ok(&["run", "--name", "keeper", "-v", "/anon", &img, "true"]);
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q"]).lines().count(), 1);
+    let mounts =
+        d.docker_ok(&["inspect", "--format", "{{range .Mounts}}{{.Type}} {{.Destination}} {{.RW}}{{end}}", "keeper"]);
+    assert_eq!(mounts.trim(), "volume /anon true");
+    d.docker_ok(&["rm", "-v", "keeper"]);
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q"]), "");
+
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("in"), b"from host\n").unwrap();
+    let bind = format!("{}:/shared", host.path().display());
+    let out = d.docker_ok(&[
+        "run",
+        "--rm",
+        "-v",
+        &bind,
+        &img,
+        "sh",
+        "-c",
+        "cat /shared/in; echo from container > /shared/out",
+    ]);
+    assert_eq!(out, "from host\n");
+    assert_eq!(std::fs::read_to_string(host.path().join("out")).unwrap(), "from container\n");
+    let ro = format!("{}:/shared:ro", host.path().display());
+    assert!(!d.docker(&["run", "--rm", "-v", &ro, &img, "touch", "/shared/nope"]).status.success());
+    assert!(!host.path().join("nope").exists());
+
+    // -v creates a missing host directory; --mount refuses it.
+    let missing = host.path().join("made");
+    d.docker_ok(&["run", "--rm", "-v", &format!("{}:/m", missing.display()), &img, "true"]);
+    assert!(missing.is_dir());
+    let strict = d.docker(&["run", "--rm", "--mount", "type=bind,source=/no/such/dir,target=/m", &img, "true"]);
+    assert!(text(&strict.stderr).contains("bind source path does not exist"), "{}", text(&strict.stderr));
+
+    let mounts = d.docker_ok(&["run", "--rm", "--tmpfs", "/scratch:size=1m", &img, "cat", "/proc/mounts"]);
+    let line = mounts.lines().find(|l| l.contains(" /scratch ")).unwrap_or_else(|| panic!("{mounts}"));
+    assert!(line.starts_with("tmpfs /scratch tmpfs") && line.contains("size=1024k"), "{line}");
+}
+
+#[tokio::test]
+async fn removal_and_prune_rules() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&["create", "--name", "user", "-v", "busy:/data", &img, "true"]);
+    let refused = d.docker(&["volume", "rm", "busy"]);
+    assert!(text(&refused.stderr).contains("volume is in use"), "{}", text(&refused.stderr));
+    let r = d.request("DELETE", "/volumes/busy", &[], b"");
+    assert_eq!(r.status, 409);
+    d.docker_ok(&["rm", "user"]);
+    d.docker_ok(&["volume", "rm", "busy"]);
+    let r = d.request("GET", "/volumes/busy", &[], b"");
+    assert_eq!(r.status, 404);
+
+    d.docker_ok(&["volume", "create", "named"]);
+    d.docker_ok(&["run", "--name", "anon-user", "-v", "/anon", &img, "true"]);
+    d.docker_ok(&["rm", "anon-user"]);
+    // Default prune takes only anonymous volumes; --all takes named ones too.
+    let out = d.docker_ok(&["volume", "prune", "-f"]);
+    assert!(out.contains("Total reclaimed space"), "{out}");
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q"]).trim(), "named");
+    d.docker_ok(&["volume", "prune", "-a", "-f"]);
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q"]), "");
+
+    let bad = d.request("POST", "/volumes/create", &[("Content-Type", "application/json")], br#"{"Name":"bad name"}"#);
+    assert_eq!(bad.status, 400);
+    let bad = d.request(
+        "POST",
+        "/volumes/create",
+        &[("Content-Type", "application/json")],
+        br#"{"Name":"x1","Driver":"nfs-plugin"}"#,
+    );
+    assert_eq!(bad.status, 404);
+}
