@@ -343,3 +343,48 @@ async fn restart_policies() {
     let both = d.docker(&["run", "--rm", "--restart", "always", &img, "true"]);
     assert!(text(&both.stderr).contains("conflicting options"), "{}", text(&both.stderr));
 }
+
+#[tokio::test]
+async fn network_modes_host_none_and_container() {
+    let (_reg, d, img) = setup().await;
+    // A container's own namespace has loopback up and nothing else.
+    let links = d.docker_ok(&["run", "--rm", "--network", "none", &img, "ip", "-o", "link"]);
+    assert_eq!(links.lines().count(), 1, "{links}");
+    assert!(links.contains("lo:") && links.contains("UP"), "{links}");
+    // The host's namespace shows the host's interfaces and name.
+    let host_links = d.docker_ok(&["run", "--rm", "--network", "host", &img, "ip", "-o", "link"]);
+    assert!(host_links.lines().count() > 1, "{host_links}");
+    let name = d.docker_ok(&["run", "--rm", "--network", "host", &img, "hostname"]);
+    assert_eq!(name.trim(), nix::unistd::gethostname().unwrap().to_string_lossy());
+    // container:NAME shares the other's namespace: a listener there is reachable.
+    d.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "server",
+        "--network",
+        "none",
+        &img,
+        "nc",
+        "-l",
+        "-p",
+        "7000",
+        "-e",
+        "echo",
+        "pong",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let reply = d.docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:server",
+        &img,
+        "sh",
+        "-c",
+        "nc 127.0.0.1 7000 </dev/null",
+    ]);
+    assert_eq!(reply.trim(), "pong");
+    let missing = d.docker(&["run", "--rm", "--network", "nonet", &img, "true"]);
+    assert!(text(&missing.stderr).contains("network nonet not found"), "{}", text(&missing.stderr));
+}

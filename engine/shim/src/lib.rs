@@ -109,6 +109,40 @@ pub fn set_terminal_size(pty: &impl AsRawFd, rows: u16, cols: u16) {
     let _ = unsafe { tiocswinsz(pty.as_raw_fd(), &ws) };
 }
 
+/// Brings up the loopback interface in the network namespace of `pid`,
+/// which a fresh namespace starts without. Runs on a short-lived thread,
+/// since entering a namespace changes the calling thread.
+pub fn loopback_up(pid: i32) -> Result<(), String> {
+    std::thread::spawn(move || -> Result<(), String> {
+        let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).map_err(|e| format!("open netns: {e}"))?;
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| format!("enter netns: {e}"))?;
+        let sock = nix::sys::socket::socket(
+            nix::sys::socket::AddressFamily::Inet,
+            nix::sys::socket::SockType::Datagram,
+            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .map_err(|e| format!("socket: {e}"))?;
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (i, b) in b"lo".iter().enumerate() {
+            req.ifr_name[i] = *b as libc::c_char;
+        }
+        // SAFETY: ifreq is a plain C struct sized for these requests.
+        unsafe {
+            if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) < 0 {
+                return Err(format!("get lo flags: {}", std::io::Error::last_os_error()));
+            }
+            req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+            if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) < 0 {
+                return Err(format!("set lo up: {}", std::io::Error::last_os_error()));
+            }
+        }
+        Ok(())
+    })
+    .join()
+    .map_err(|_| "loopback thread panicked".to_string())?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,12 +27,14 @@ struct Args {
     log: PathBuf,
     tty: bool,
     stdin: bool,
+    /// The container has its own network namespace: bring its `lo` up.
+    loopback: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut id, mut bundle, mut state, mut runtime, mut root, mut log) = (None, None, None, None, None, None);
-    let (mut tty, mut stdin) = (false, false);
+    let (mut tty, mut stdin, mut loopback) = (false, false, false);
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -44,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
             "--log" => log = Some(value()?),
             "--tty" => tty = true,
             "--stdin" => stdin = true,
+            "--loopback" => loopback = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -57,6 +60,7 @@ fn parse_args() -> Result<Args, String> {
         log: need(log, "log")?.into(),
         tty,
         stdin,
+        loopback,
     })
 }
 
@@ -167,6 +171,9 @@ fn run(args: &Args, report: &dyn Fn(&str)) -> Result<(), String> {
         .and_then(|s| s.trim().parse().ok())
         .ok_or_else(|| "the runtime did not report the container's pid".to_string())?;
 
+    if args.loopback {
+        berth_shim::loopback_up(init)?;
+    }
     let clients: Clients = Arc::new(Mutex::new(Vec::new()));
     // The engine connects before the process runs, so no output is missed.
     report(&format!("created {init}"));

@@ -44,6 +44,13 @@ impl ContainerService {
                 spec.host.restart_policy
             )));
         }
+        match spec.host.network_mode.as_str() {
+            "" | "default" | "bridge" | "none" | "host" => {}
+            m if m.starts_with("container:") => {
+                self.get(&m["container:".len()..])?;
+            }
+            other => return Err(ContainerError::NetworkNotFound(other.into())),
+        }
         let image = self.inner.images.inspect(&spec.image)?;
         let ic = &image.config.config;
 

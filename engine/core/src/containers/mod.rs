@@ -34,6 +34,8 @@ use crate::{Classify, ErrorKind};
 pub enum ContainerError {
     #[error("No such container: {0}")]
     NotFound(String),
+    #[error("network {0} not found")]
+    NetworkNotFound(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -53,7 +55,7 @@ pub enum ContainerError {
 impl Classify for ContainerError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::NotFound(_) | Self::NetworkNotFound(_) => ErrorKind::NotFound,
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::InvalidParameter(_) => ErrorKind::InvalidParameter,
             Self::NotModified(_) => ErrorKind::NotModified,

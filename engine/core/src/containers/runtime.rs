@@ -16,7 +16,7 @@ use tokio::net::UnixStream;
 
 use super::record::Status;
 use super::rootfs::RwLayer;
-use super::spec::{self, EtcFiles};
+use super::spec::{self, EtcFiles, NetworkNs};
 use super::{io_err, ContainerError, ContainerService, Input};
 
 impl ContainerService {
@@ -88,9 +88,14 @@ impl ContainerService {
         write(&hosts, HOSTS.into())?;
         write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
+        let network = self.network_ns(c)?;
+        if matches!(network, NetworkNs::Host) {
+            write(&hosts, std::fs::read_to_string("/etc/hosts").unwrap_or_default())?;
+            write(&hostname, std::fs::read_to_string("/etc/hostname").unwrap_or_default())?;
+        }
         let extra = self.oci_mounts(c, &rw.merged)?;
         let etc = EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv };
-        let spec = spec::build(c, &rw.merged, &etc, extra, "/berth")?;
+        let spec = spec::build(c, &rw.merged, &etc, extra, &network, "/berth")?;
         let config = dirs.exec.join("config.json");
         spec.save(&config)
             .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;
@@ -125,6 +130,9 @@ impl ContainerService {
         if c.spec.open_stdin {
             cmd.arg("--stdin");
         }
+        if matches!(network, NetworkNs::New) {
+            cmd.arg("--loopback");
+        }
         // SAFETY: setsid is async-signal-safe; it detaches the shim from our
         // session so it outlives the engine.
         unsafe {
@@ -155,6 +163,23 @@ impl ContainerService {
             Some(("err", msg)) => Err(runtime_error(msg)),
             _ => Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
         }
+    }
+
+    /// The network namespace `--network` asks for. Bridge networking is not
+    /// built yet: `default`/`bridge` get an isolated namespace like `none`.
+    fn network_ns(&self, c: &super::Container) -> Result<NetworkNs, ContainerError> {
+        let mode = c.spec.host.network_mode.as_str();
+        if let Some(other) = mode.strip_prefix("container:") {
+            let o = self.get(other)?;
+            if o.state.status != Status::Running {
+                return Err(ContainerError::Conflict(format!(
+                    "cannot join network of a non running container: {}",
+                    o.id
+                )));
+            }
+            return Ok(NetworkNs::Join(format!("/proc/{}/ns/net", o.state.pid).into()));
+        }
+        Ok(if mode == "host" { NetworkNs::Host } else { NetworkNs::New })
     }
 
     /// The container's mounts in OCI form; volumes are prepared (and filled

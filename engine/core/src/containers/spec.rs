@@ -11,6 +11,16 @@ use oci_spec::runtime::{
 use super::record::Container;
 use super::ContainerError;
 
+/// Which network namespace the container runs in.
+pub enum NetworkNs {
+    /// Its own, with only loopback (`none`, and bridge until networking lands).
+    New,
+    /// The host's (`--network host`).
+    Host,
+    /// Another container's (`--network container:NAME`).
+    Join(std::path::PathBuf),
+}
+
 /// Files the engine writes for each container and binds into it.
 pub struct EtcFiles<'a> {
     pub hosts: &'a Path,
@@ -67,6 +77,7 @@ pub fn build(
     rootfs: &Path,
     etc: &EtcFiles<'_>,
     user_mounts: Vec<oci_spec::runtime::Mount>,
+    network: &NetworkNs,
     cgroup_parent: &str,
 ) -> Result<Spec, ContainerError> {
     let s = &c.spec;
@@ -112,16 +123,27 @@ pub fn build(
     }
     resources = resources.cpu(cpu.build().map_err(err)?);
 
-    let namespaces = [
-        LinuxNamespaceType::Pid,
-        LinuxNamespaceType::Network,
-        LinuxNamespaceType::Ipc,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Mount,
-    ]
-    .into_iter()
-    .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(err))
-    .collect::<Result<Vec<_>, _>>()?;
+    let mut namespaces = [LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Mount]
+        .into_iter()
+        .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(err))
+        .collect::<Result<Vec<_>, _>>()?;
+    // In the host's network namespace the host's name stays too.
+    if !matches!(network, NetworkNs::Host) {
+        namespaces.push(LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Uts).build().map_err(err)?);
+    }
+    match network {
+        NetworkNs::New => {
+            namespaces.push(LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Network).build().map_err(err)?)
+        }
+        NetworkNs::Join(path) => namespaces.push(
+            LinuxNamespaceBuilder::default()
+                .typ(LinuxNamespaceType::Network)
+                .path(path.clone())
+                .build()
+                .map_err(err)?,
+        ),
+        NetworkNs::Host => {}
+    }
     let default_linux = defaults.linux().clone().unwrap_or_default();
     let linux = LinuxBuilder::default()
         .namespaces(namespaces)
@@ -139,7 +161,11 @@ pub fn build(
     let mut spec = defaults;
     spec.set_process(Some(process));
     spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(s.host.read_only).build().map_err(err)?));
-    spec.set_hostname(Some(s.hostname.clone()));
+    if !matches!(network, NetworkNs::Host) {
+        spec.set_hostname(Some(s.hostname.clone()));
+    } else {
+        spec.set_hostname(None);
+    }
     spec.set_mounts(Some(mounts));
     spec.set_linux(Some(linux));
     Ok(spec)
