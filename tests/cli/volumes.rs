@@ -1,5 +1,7 @@
 //! Volumes, bind mounts and tmpfs with the real docker CLI.
 
+use std::path::Path;
+
 use berth_e2e::fixtures::push_all;
 use berth_e2e::{Berthd, Registry};
 
@@ -119,4 +121,45 @@ async fn removal_and_prune_rules() {
         br#"{"Name":"x1","Driver":"nfs-plugin"}"#,
     );
     assert_eq!(bad.status, 404);
+}
+
+#[tokio::test]
+async fn docker_cp_in_and_out() {
+    let (_reg, d, img) = setup().await;
+    let host = tempfile::tempdir().unwrap();
+    let h = host.path();
+    std::fs::write(h.join("file.txt"), b"one\n").unwrap();
+    std::fs::create_dir_all(h.join("tree/sub")).unwrap();
+    std::fs::write(h.join("tree/sub/leaf"), b"leaf\n").unwrap();
+
+    // Running container, with a volume: copies land where the container sees them.
+    d.docker_ok(&["run", "-d", "--name", "box", "-v", "cpvol:/vol", &img, "sleep", "300"]);
+    d.docker_ok(&["cp", h.join("file.txt").to_str().unwrap(), "box:/tmp/"]);
+    d.docker_ok(&["cp", h.join("tree").to_str().unwrap(), "box:/vol/"]);
+    assert_eq!(d.docker_ok(&["exec", "box", "cat", "/tmp/file.txt", "/vol/tree/sub/leaf"]), "one\nleaf\n");
+    d.docker_ok(&["exec", "box", "sh", "-c", "echo made-inside > /tmp/inside"]);
+    d.docker_ok(&["cp", "box:/tmp/inside", h.join("out.txt").to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(h.join("out.txt")).unwrap(), "made-inside\n");
+    d.docker_ok(&["cp", "box:/vol/tree", h.join("copied").to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(h.join("copied/sub/leaf")).unwrap(), "leaf\n");
+
+    // Stopped container: still readable and writable.
+    d.docker_ok(&["stop", "-t", "0", "box"]);
+    d.docker_ok(&["cp", h.join("file.txt").to_str().unwrap(), "box:/root/"]);
+    d.docker_ok(&["cp", "box:/root/file.txt", h.join("back.txt").to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(h.join("back.txt")).unwrap(), "one\n");
+    d.docker_ok(&["start", "box"]);
+    assert_eq!(d.docker_ok(&["exec", "box", "cat", "/root/file.txt"]), "one\n");
+
+    // A symlink to /etc inside the container means the container's /etc:
+    // nothing is written to the host's.
+    d.docker_ok(&["exec", "box", "ln", "-s", "/etc", "/tmp/etc-link"]);
+    std::fs::write(h.join("berth-cp-canary"), b"x").unwrap();
+    d.docker_ok(&["cp", h.join("berth-cp-canary").to_str().unwrap(), "box:/tmp/etc-link/"]);
+    assert!(!Path::new("/etc/berth-cp-canary").exists(), "docker cp wrote to the host's /etc");
+    assert_eq!(d.docker_ok(&["exec", "box", "cat", "/etc/berth-cp-canary"]), "x");
+
+    let missing = d.docker(&["cp", "box:/no/such/file", h.to_str().unwrap()]);
+    assert!(text(&missing.stderr).contains("Could not find the file /no/such/file"), "{}", text(&missing.stderr));
+    d.docker_ok(&["rm", "-f", "box"]);
 }

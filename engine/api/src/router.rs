@@ -4,7 +4,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{containers, events, exec, images, stats, system, volumes};
+use crate::handlers::{archive, containers, events, exec, images, stats, system, volumes};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/top", get(containers::top))
         .route("/containers/prune", post(containers::prune))
         .route("/containers/{id}/stats", get(stats::stats))
+        .route("/containers/{id}/archive", get(archive::get).head(archive::head).put(archive::put))
         .route("/containers/{id}", delete(containers::remove))
         .route("/exec/{id}/start", post(exec::start))
         .route("/exec/{id}/json", get(exec::inspect))

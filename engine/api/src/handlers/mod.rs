@@ -1,6 +1,7 @@
 //! Request handlers, one file per API area. Each handler parses the request,
 //! calls a service and converts the result to wire types; nothing more.
 
+pub mod archive;
 pub mod containers;
 pub mod events;
 pub mod exec;

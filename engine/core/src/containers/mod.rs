@@ -2,6 +2,7 @@
 //! and inspect containers. Each running container has a `berth-shim` of its
 //! own (see `runtime`); this service keeps the records and reacts to exits.
 
+mod archive;
 mod create;
 mod exec;
 mod hub;
@@ -15,6 +16,7 @@ mod runtime;
 mod spec;
 pub mod stats;
 
+pub use archive::PathStat;
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
 pub use hub::{Hub, Input};

@@ -1,0 +1,98 @@
+//! `/containers/{id}/archive`: what `docker cp` reads and writes.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use berth_core::containers::PathStat;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, StatusCode};
+use serde::Serialize;
+
+use crate::blocking_io::{body_reader, BodyWriter};
+use crate::error::ApiError;
+use crate::query::{flag, Params};
+use crate::state::AppState;
+
+/// The JSON behind `X-Docker-Container-Path-Stat`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerPathStat {
+    name: String,
+    size: u64,
+    mode: u32,
+    mtime: String,
+    link_target: String,
+}
+
+fn stat_header(s: PathStat) -> HeaderValue {
+    let json = serde_json::to_vec(&ContainerPathStat {
+        name: s.name,
+        size: s.size,
+        mode: s.mode,
+        mtime: s.mtime,
+        link_target: s.link_target,
+    })
+    .unwrap_or_default();
+    HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(json))
+        .unwrap_or(HeaderValue::from_static(""))
+}
+
+fn path_param(q: &Params) -> Result<String, ApiError> {
+    q.get("path").filter(|p| !p.is_empty()).cloned().ok_or_else(|| ApiError::bad_request("path is required"))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+pub async fn head(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<Response, ApiError> {
+    let path = path_param(&q)?;
+    let svc = state.containers.clone();
+    let s = blocking(move || Ok(svc.stat_path(&id, &path)?)).await?;
+    Ok(([("X-Docker-Container-Path-Stat", stat_header(s))], StatusCode::OK).into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<Response, ApiError> {
+    let path = path_param(&q)?;
+    let svc = state.containers.clone();
+    let (i, p) = (id.clone(), path.clone());
+    let s = blocking(move || Ok(svc.stat_path(&i, &p)?)).await?;
+    let (writer, body) = BodyWriter::new();
+    let svc = state.containers.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = svc.read_path(&id, &path, writer) {
+            tracing::error!(error = %ApiError::from(e).message, "docker cp failed mid-stream");
+        }
+    });
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("application/x-tar")),
+            ("X-Docker-Container-Path-Stat".parse().unwrap(), stat_header(s)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let path = path_param(&q)?;
+    let no_overwrite = flag(&q, "noOverwriteDirNonDir");
+    let svc = state.containers.clone();
+    let reader = body_reader(body);
+    blocking(move || Ok(svc.write_path(&id, &path, reader, no_overwrite)?)).await?;
+    Ok(StatusCode::OK)
+}
