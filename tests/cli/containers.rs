@@ -388,3 +388,70 @@ async fn network_modes_host_none_and_container() {
     let missing = d.docker(&["run", "--rm", "--network", "nonet", &img, "true"]);
     assert!(text(&missing.stderr).contains("network nonet not found"), "{}", text(&missing.stderr));
 }
+
+#[tokio::test]
+async fn healthchecks_reach_healthy_and_unhealthy() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "fine",
+        "--health-cmd",
+        "test -f /tmp/ready",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        &img,
+        "sh",
+        "-c",
+        "sleep 0.5; touch /tmp/ready; sleep 300",
+    ]);
+    d.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "sick",
+        "--health-cmd",
+        "exit 1",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        &img,
+        "sleep",
+        "300",
+    ]);
+    let wait_for = |name: &str, want: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = d.docker_ok(&["inspect", "--format", "{{.State.Health.Status}}", name]);
+            if s.trim() == want {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name} stayed {s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("fine", "healthy");
+    wait_for("sick", "unhealthy");
+    let ps = d.docker_ok(&["ps", "--filter", "health=healthy", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.starts_with("fine Up") && ps.trim().ends_with("(healthy)"), "{ps}");
+    let log = d.docker_ok(&["inspect", "--format", "{{(index .State.Health.Log 0).ExitCode}}", "sick"]);
+    assert_eq!(log.trim(), "1");
+    let until = (berth_e2e::unix_now() + 1).to_string();
+    let events = d.docker_ok(&[
+        "events",
+        "--since",
+        "1m",
+        "--until",
+        &until,
+        "--filter",
+        "event=health_status",
+        "--format",
+        "{{.Action}}",
+    ]);
+    assert!(events.contains("health_status: healthy") && events.contains("health_status: unhealthy"), "{events}");
+    d.docker_ok(&["rm", "-f", "fine", "sick"]);
+}

@@ -39,6 +39,14 @@ pub async fn create(
     if host.memory > 0 && host.memory < 6 * 1024 * 1024 {
         return Err(ApiError::bad_request("Minimum memory limit allowed is 6MB"));
     }
+    let healthcheck = req.healthcheck.map(|h| berth_core::containers::health::HealthConfig {
+        test: h.test.unwrap_or_default(),
+        interval: h.interval,
+        timeout: h.timeout,
+        start_period: h.start_period,
+        start_interval: h.start_interval,
+        retries: h.retries,
+    });
     let spec = ContainerSpec {
         image: req.image,
         cmd: req.cmd,
@@ -101,6 +109,7 @@ pub async fn create(
         mounts,
         tmpfs: host.tmpfs.unwrap_or_default(),
         volumes: req.volumes.unwrap_or_default().into_keys().collect(),
+        healthcheck,
     })?;
     Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings: Vec::new() })))
 }
@@ -191,6 +200,20 @@ pub async fn inspect(
             error: st.error.clone(),
             started_at: st.started_at.clone().unwrap_or_else(|| ZERO_TIME.into()),
             finished_at: st.finished_at.clone().unwrap_or_else(|| ZERO_TIME.into()),
+            health: st.health.as_ref().map(|h| Health {
+                status: h.status.clone(),
+                failing_streak: h.failing_streak,
+                log: h
+                    .log
+                    .iter()
+                    .map(|r| HealthcheckResult {
+                        start: r.start.clone(),
+                        end: r.end.clone(),
+                        exit_code: r.exit_code,
+                        output: r.output.clone(),
+                    })
+                    .collect(),
+            }),
         },
         image: c.image_id.to_string(),
         resolv_conf_path: data_dir.join("resolv.conf").display().to_string(),
@@ -243,6 +266,7 @@ pub async fn list(
             || !filters.labels("label", &c.spec.labels)
             || !image_matches
             || !filters.values("exited").all(|e| c.state.status == Status::Exited && e == c.state.exit_code.to_string())
+            || !filters.values("health").all(|h| c.state.health.as_ref().map_or(h == "none", |s| s.status == h))
         {
             continue;
         }
@@ -315,7 +339,13 @@ fn status_text(c: &Container) -> String {
             .unwrap_or_default()
     };
     match c.state.status {
-        Status::Running => format!("Up {}", since(&c.state.started_at)),
+        Status::Running => {
+            let health = c.state.health.as_ref().map(|h| match h.status.as_str() {
+                "starting" => " (health: starting)".to_string(),
+                other => format!(" ({other})"),
+            });
+            format!("Up {}{}", since(&c.state.started_at), health.unwrap_or_default())
+        }
         Status::Paused => format!("Up {} (Paused)", since(&c.state.started_at)),
         Status::Restarting => format!("Restarting ({}) {} ago", c.state.exit_code, since(&c.state.finished_at)),
         Status::Exited => format!("Exited ({}) {} ago", c.state.exit_code, since(&c.state.finished_at)),

@@ -26,7 +26,20 @@ pub struct ContainerCreateRequest {
     pub stop_signal: String,
     pub stop_timeout: Option<i64>,
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    pub healthcheck: Option<HealthConfig>,
     pub host_config: Option<HostConfig>,
+}
+
+/// `Config.Healthcheck` (durations in nanoseconds).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HealthConfig {
+    pub test: Option<Vec<String>>,
+    pub interval: i64,
+    pub timeout: i64,
+    pub retries: i64,
+    pub start_period: i64,
+    pub start_interval: i64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,6 +160,25 @@ pub struct ContainerState {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Health {
+    pub status: String,
+    pub failing_streak: i64,
+    pub log: Vec<HealthcheckResult>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthcheckResult {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i64,
+    pub output: String,
 }
 
 #[derive(Debug, Serialize)]

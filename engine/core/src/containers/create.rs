@@ -1,6 +1,7 @@
 //! Creating a container: resolve the image, merge its defaults into the
 //! request, pick a name, and write the record and directories.
 
+use super::health::HealthConfig;
 use super::mounts::{self, MountRequest, MountSpec};
 use super::names;
 use super::record::{self, Container, ContainerSpec, State};
@@ -23,6 +24,8 @@ pub struct CreateRequest {
     pub tmpfs: std::collections::BTreeMap<String, String>,
     /// Paths that get an anonymous volume (Config.Volumes).
     pub volumes: Vec<String>,
+    /// Config.Healthcheck, when the request sets one.
+    pub healthcheck: Option<HealthConfig>,
 }
 
 impl ContainerService {
@@ -105,6 +108,8 @@ impl ContainerService {
             }
         }
         mounts::provision(&mut mount_specs, &self.inner.volumes)?;
+        let image_check = ic.healthcheck.clone().and_then(|v| serde_json::from_value::<HealthConfig>(v).ok());
+        let health_config = req.healthcheck.or(image_check).filter(|h| h.test.first().is_some_and(|t| t != "NONE"));
 
         let id = names::new_id();
         if spec.hostname.is_empty() {
@@ -137,6 +142,7 @@ impl ContainerService {
             restart_count: 0,
             manually_stopped: false,
             mounts: mount_specs,
+            health_config,
         };
         let dirs = self.dirs(&id);
         RwLayer::at(&dirs.data).create().map_err(io_err("create", &dirs.data))?;

@@ -5,6 +5,7 @@
 mod archive;
 mod create;
 mod exec;
+pub mod health;
 mod hub;
 mod lifecycle;
 pub mod logs;

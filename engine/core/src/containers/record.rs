@@ -82,6 +82,8 @@ pub struct State {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub oom_killed: bool,
+    #[serde(default)]
+    pub health: Option<super::health::Health>,
 }
 
 impl Default for State {
@@ -94,6 +96,7 @@ impl Default for State {
             started_at: None,
             finished_at: None,
             oom_killed: false,
+            health: None,
         }
     }
 }
@@ -120,6 +123,9 @@ pub struct Container {
     pub manually_stopped: bool,
     #[serde(default)]
     pub mounts: Vec<super::mounts::MountSpec>,
+    /// The healthcheck in force (request's, else image's); `None`: none.
+    #[serde(default)]
+    pub health_config: Option<super::health::HealthConfig>,
 }
 
 pub fn save(path: &Path, c: &Container) -> std::io::Result<()> {

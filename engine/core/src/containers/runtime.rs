@@ -58,6 +58,7 @@ impl ContainerService {
                     r.state.finished_at = None;
                 })?;
                 self.emit(&c, "start", &[]);
+                self.start_healthcheck(&c.id);
                 Ok(())
             }
             Err(e) => {
@@ -308,6 +309,9 @@ impl ContainerService {
             r.state.exit_code = code;
             r.state.finished_at = Some(finished.clone());
             r.state.error = error.clone();
+            if let Some(h) = r.state.health.as_mut() {
+                h.status = "unhealthy".into();
+            }
         }) else {
             return;
         };
@@ -338,6 +342,7 @@ impl ContainerService {
                 tracing::warn!(container = %id, error = %e, "failed to reattach to the container's shim");
             }
             tracing::info!(container = %id, "reattached to running container");
+            self.start_healthcheck(id);
         } else {
             self.on_exit(id).await;
         }
