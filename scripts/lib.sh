@@ -29,7 +29,7 @@ ensure_rust() {
 
 # The engine's runtime dependencies and the e2e suites' real components.
 ensure_engine_deps() {
-  ensure_apt ca-certificates runc busybox-static docker-registry
+  ensure_apt ca-certificates runc busybox-static docker-registry nftables iproute2
 }
 
 # The docker CLI the e2e suites drive: /usr/local/bin/docker (28.x) if there,

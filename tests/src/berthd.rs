@@ -20,6 +20,8 @@ pub struct Berthd {
     docker_config: PathBuf,
     process: Guarded,
     args: Vec<String>,
+    /// This engine's own bridge device, so parallel tests do not share one.
+    bridge: String,
     // Last, so the directory outlives the process that uses it.
     dir: tempfile::TempDir,
 }
@@ -52,7 +54,11 @@ impl Berthd {
         let docker_config = root.join("docker-config");
         std::fs::create_dir(&docker_config).unwrap();
         let log = root.join("berthd.log");
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (bridge, bip) = unique_bridge();
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if !args.iter().any(|a| a == "--bridge" || a == "--bip") && !daemon_json.contains("\"bip\"") {
+            args.extend(["--bridge".into(), bridge.clone(), "--bip".into(), bip]);
+        }
         let process = spawn(root, &args);
         let mut me = Self {
             socket,
@@ -64,10 +70,16 @@ impl Berthd {
             docker_config,
             process,
             args,
+            bridge,
             dir,
         };
         me.wait_ready();
         me
+    }
+
+    /// The bridge device this engine uses.
+    pub fn bridge(&self) -> &str {
+        &self.bridge
     }
 
     /// Kills the engine without warning (SIGKILL), leaving its containers
@@ -78,6 +90,14 @@ impl Berthd {
         self.process = spawn(self.dir.path(), &self.args);
         self.wait_ready();
     }
+}
+
+/// A bridge name (≤ 15 bytes) and subnet no other engine of this test run uses.
+fn unique_bridge() -> (String, String) {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let idx = (std::process::id().wrapping_mul(64).wrapping_add(n)) % (56 * 256);
+    (format!("bt{}", idx), format!("10.{}.{}.1/24", 200 + idx / 256, idx % 256))
 }
 
 fn spawn(root: &Path, args: &[String]) -> Guarded {
@@ -222,5 +242,10 @@ impl Drop for Berthd {
         for t in targets {
             let _ = Command::new("umount").arg("-l").arg(t).status();
         }
+        // The bridge and its NAT table outlive an engine by design; not a test's.
+        let _ = Command::new("ip").args(["link", "del", &self.bridge]).stderr(std::process::Stdio::null()).status();
+        let table = format!("berth_{}", self.bridge);
+        let _ =
+            Command::new("nft").args(["delete", "table", "ip", &table]).stderr(std::process::Stdio::null()).status();
     }
 }

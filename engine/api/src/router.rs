@@ -4,7 +4,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{archive, containers, events, exec, images, stats, system, volumes};
+use crate::handlers::{archive, containers, events, exec, images, networks, stats, system, volumes};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -37,6 +37,9 @@ pub fn router(state: AppState) -> Router {
         .route("/exec/{id}/start", post(exec::start))
         .route("/exec/{id}/json", get(exec::inspect))
         .route("/exec/{id}/resize", post(exec::resize))
+        .route("/networks", get(networks::list))
+        .route("/networks/create", post(networks::create))
+        .route("/networks/{id}", get(networks::inspect))
         .route("/volumes", get(volumes::list))
         .route("/volumes/create", post(volumes::create))
         .route("/volumes/prune", post(volumes::prune))

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use berth_core::containers::ContainerService;
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
+use berth_core::network::NetworkService;
 use berth_core::system::SystemService;
 use berth_core::volumes::VolumeService;
 use tokio::sync::watch;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub images: ImageService,
     pub containers: ContainerService,
     pub volumes: VolumeService,
+    pub network: NetworkService,
     /// Flips to `true` when the engine shuts down, so endless streams end.
     pub shutdown: watch::Receiver<bool>,
 }

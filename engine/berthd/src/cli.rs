@@ -47,6 +47,12 @@ pub struct Flags {
     /// Registry reachable over plain HTTP or with unverified TLS
     #[arg(long = "insecure-registry")]
     pub insecure_registries: Vec<String>,
+    /// Device name of the default bridge network
+    #[arg(short = 'b', long)]
+    pub bridge: Option<String>,
+    /// Address and subnet of the default bridge, e.g. 172.30.0.1/16
+    #[arg(long)]
+    pub bip: Option<String>,
     /// Use TLS (implied by --tlsverify)
     #[arg(long)]
     pub tls: bool,

@@ -29,6 +29,8 @@ pub struct DaemonJson {
     pub insecure_registries: Option<Vec<String>>,
     pub default_address_pools: Option<Vec<AddressPoolJson>>,
     pub proxies: Option<ProxiesJson>,
+    pub bridge: Option<String>,
+    pub bip: Option<String>,
     pub tls: Option<bool>,
     pub tlsverify: Option<bool>,
     pub tlscacert: Option<PathBuf>,

@@ -15,9 +15,10 @@ use std::time::Duration;
 
 use berth_api::AppState;
 use berth_core::config::SharedConfig;
-use berth_core::containers::ContainerService;
+use berth_core::containers::{ContainerService, Deps};
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
+use berth_core::network::NetworkService;
 use berth_core::system::{engine_id, SystemService};
 use berth_core::volumes::VolumeService;
 use clap::Parser;
@@ -41,6 +42,8 @@ enum DaemonError {
     Identity(#[from] berth_core::system::IdentityError),
     #[error("failed to open the image store")]
     Images(#[source] berth_core::images::ImageError),
+    #[error("failed to set up networking")]
+    Network(#[source] berth_core::network::NetworkError),
     #[error("failed to open the volume store")]
     Volumes(#[source] berth_core::volumes::VolumeError),
     #[error("failed to open the container store")]
@@ -118,17 +121,18 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let images = ImageService::open(&cfg.data_root, config.clone(), events.clone()).map_err(DaemonError::Images)?;
     let volumes = VolumeService::open(&cfg.data_root, events.clone()).map_err(DaemonError::Volumes)?;
-    let containers = ContainerService::open(
-        &cfg.data_root,
-        &cfg.exec_root,
-        shim_binary(),
-        config.clone(),
-        images.clone(),
-        volumes.clone(),
-        events.clone(),
-    )
-    .await
-    .map_err(DaemonError::Containers)?;
+    let network =
+        NetworkService::open(&cfg.data_root, &cfg.bridge, cfg.bip.as_deref()).map_err(DaemonError::Network)?;
+    let deps = Deps {
+        config: config.clone(),
+        images: images.clone(),
+        volumes: volumes.clone(),
+        network: network.clone(),
+        events: events.clone(),
+    };
+    let containers = ContainerService::open(&cfg.data_root, &cfg.exec_root, shim_binary(), deps)
+        .await
+        .map_err(DaemonError::Containers)?;
     {
         let c = containers.clone();
         images.set_users(Box::new(move |id| c.users_of(id)));
@@ -141,6 +145,7 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
         images,
         containers,
         volumes,
+        network,
         shutdown: shutdown_rx.clone(),
     };
 

@@ -68,6 +68,8 @@ fn check_conflicts(flags: &Flags, file_keys: &[String]) -> Result<(), SettingsEr
         ("live-restore", flags.live_restore),
         ("registry-mirrors", !flags.registry_mirrors.is_empty()),
         ("insecure-registries", !flags.insecure_registries.is_empty()),
+        ("bridge", flags.bridge.is_some()),
+        ("bip", flags.bip.is_some()),
     ];
     let both: Vec<&str> =
         set_by_flag.iter().filter(|(k, set)| *set && file_keys.iter().any(|f| f == k)).map(|(k, _)| *k).collect();
@@ -146,6 +148,8 @@ fn merge(flags: &Flags, file: DaemonJson) -> Result<Settings, SettingsError> {
             .into_iter()
             .map(|p| AddressPool { base: p.base, size: p.size })
             .collect(),
+        bridge: flags.bridge.clone().or(file.bridge).unwrap_or(defaults.bridge),
+        bip: flags.bip.clone().or(file.bip),
         http_proxy: env_or(proxies.http_proxy, "HTTP_PROXY"),
         https_proxy: env_or(proxies.https_proxy, "HTTPS_PROXY"),
         no_proxy: env_or(proxies.no_proxy, "NO_PROXY"),

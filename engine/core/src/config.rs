@@ -40,6 +40,10 @@ pub struct EngineConfig {
     pub registry_mirrors: Vec<String>,
     pub insecure_registries: Vec<String>,
     pub default_address_pools: Vec<AddressPool>,
+    /// The default bridge's device name (dockerd's `--bridge`).
+    pub bridge: String,
+    /// The default bridge's address and subnet, e.g. `172.30.0.1/16` (`--bip`).
+    pub bip: Option<String>,
     pub http_proxy: String,
     pub https_proxy: String,
     pub no_proxy: String,
@@ -62,6 +66,8 @@ impl Default for EngineConfig {
             registry_mirrors: Vec::new(),
             insecure_registries: Vec::new(),
             default_address_pools: Vec::new(),
+            bridge: "berth0".into(),
+            bip: None,
             http_proxy: String::new(),
             https_proxy: String::new(),
             no_proxy: String::new(),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod filters;
 pub mod images;
+pub mod network;
 pub mod reference;
 pub mod snapshots;
 pub mod system;

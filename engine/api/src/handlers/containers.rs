@@ -75,7 +75,10 @@ pub async fn create(
             network_mode: if host.network_mode.is_empty() { "default".into() } else { host.network_mode },
             restart_policy: policy.name,
             restart_max_retries: policy.maximum_retry_count,
+            port_bindings: port_bindings(host.port_bindings.unwrap_or_default())?,
+            publish_all: host.publish_all_ports,
         },
+        exposed_ports: req.exposed_ports.unwrap_or_default().into_keys().collect(),
     };
     let mut config_json = body;
     let host_config_json = config_json
@@ -112,6 +115,82 @@ pub async fn create(
         healthcheck,
     })?;
     Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings: Vec::new() })))
+}
+
+/// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}` → bindings.
+fn port_bindings(
+    wire: std::collections::BTreeMap<String, Option<Vec<PortBindingWire>>>,
+) -> Result<Vec<berth_core::network::PortBinding>, ApiError> {
+    let mut out = Vec::new();
+    for (key, hosts) in wire {
+        let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let container_port: u16 =
+            port.parse().map_err(|_| ApiError::bad_request(format!("invalid port specification: {key:?}")))?;
+        for h in hosts.unwrap_or_default() {
+            let host_port = if h.host_port.is_empty() {
+                0
+            } else {
+                h.host_port
+                    .parse()
+                    .map_err(|_| ApiError::bad_request(format!("invalid host port: {:?}", h.host_port)))?
+            };
+            out.push(berth_core::network::PortBinding {
+                container_port,
+                protocol: proto.to_string(),
+                host_ip: h.host_ip,
+                host_port,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The network view shared by inspect and ps.
+fn endpoint_settings(c: &Container) -> std::collections::BTreeMap<String, EndpointSettings> {
+    c.endpoint
+        .iter()
+        .map(|ep| {
+            (
+                "bridge".to_string(),
+                EndpointSettings {
+                    network_id: ep.network_id.clone(),
+                    endpoint_id: ep.endpoint_id.clone(),
+                    gateway: ep.gateway.to_string(),
+                    ip_address: ep.ip.to_string(),
+                    ip_prefix_len: ep.prefix,
+                    mac_address: ep.mac.clone(),
+                    aliases: None,
+                },
+            )
+        })
+        .collect()
+}
+
+fn network_settings(c: &Container) -> NetworkSettings {
+    let mut ports: std::collections::BTreeMap<String, Option<Vec<PortBindingWire>>> =
+        c.spec.exposed_ports.iter().map(|p| (p.clone(), None)).collect();
+    if let Some(ep) = &c.endpoint {
+        for p in &ep.ports {
+            let wire = PortBindingWire { host_ip: p.host_ip.clone(), host_port: p.host_port.to_string() };
+            ports
+                .entry(format!("{}/{}", p.container_port, p.protocol))
+                .or_insert(None)
+                .get_or_insert_with(Vec::new)
+                .push(wire);
+        }
+    }
+    let ep = c.endpoint.as_ref();
+    NetworkSettings {
+        bridge: String::new(),
+        sandbox_id: String::new(),
+        sandbox_key: if c.state.pid > 0 { format!("/proc/{}/ns/net", c.state.pid) } else { String::new() },
+        ports,
+        gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
+        ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
+        ip_prefix_len: ep.map_or(0, |e| e.prefix),
+        mac_address: ep.map(|e| e.mac.clone()).unwrap_or_default(),
+        networks: endpoint_settings(c),
+    }
 }
 
 pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -232,7 +311,7 @@ pub async fn inspect(
         graph_driver: GraphDriver { name: "overlay2".into(), data: graph },
         mounts: mount_points(&state, &c),
         config: c.config_json.clone(),
-        network_settings: NetworkSettings::default(),
+        network_settings: network_settings(&c),
     }))
 }
 
@@ -288,12 +367,22 @@ fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
         image_id: c.image_id.to_string(),
         command: command.join(" "),
         created: parse_time(&c.created).map_or(0, |t| t.timestamp()),
-        ports: Vec::new(),
+        ports: c
+            .endpoint
+            .iter()
+            .flat_map(|ep| ep.ports.iter())
+            .map(|p| Port {
+                ip: Some(p.host_ip.clone()),
+                private_port: p.container_port,
+                public_port: Some(p.host_port),
+                r#type: p.protocol.clone(),
+            })
+            .collect(),
         labels: c.spec.labels.clone(),
         state: c.state.status.as_str().into(),
         status: status_text(c),
         host_config: SummaryHostConfig { network_mode: c.spec.host.network_mode.clone() },
-        network_settings: SummaryNetworkSettings { networks: Default::default() },
+        network_settings: SummaryNetworkSettings { networks: endpoint_settings(c) },
         mounts: mount_points(state, c),
     }
 }

@@ -6,6 +6,7 @@ pub mod containers;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod networks;
 pub mod stats;
 pub mod system;
 pub mod volumes;

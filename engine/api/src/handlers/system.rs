@@ -114,10 +114,9 @@ fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
             ["Supports d_type".into(), r.supports_d_type.to_string()],
         ],
         docker_root_dir: cfg.data_root.display().to_string(),
-        // Drivers are listed as their features land (networks to come).
         plugins: PluginsInfo {
             volume: vec!["local".into()],
-            network: Vec::new(),
+            network: vec!["bridge".into(), "host".into(), "null".into()],
             authorization: None,
             log: vec!["json-file".into()],
         },

@@ -26,6 +26,7 @@ pub struct ContainerCreateRequest {
     pub stop_signal: String,
     pub stop_timeout: Option<i64>,
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     pub healthcheck: Option<HealthConfig>,
     pub host_config: Option<HostConfig>,
 }
@@ -57,8 +58,18 @@ pub struct HostConfig {
     pub network_mode: String,
     pub restart_policy: Option<RestartPolicy>,
     pub binds: Option<Vec<String>>,
+    pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBindingWire>>>>,
+    pub publish_all_ports: bool,
     pub mounts: Option<Vec<Mount>>,
     pub tmpfs: Option<BTreeMap<String, String>>,
+}
+
+/// A host side of a published port.
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PortBindingWire {
+    pub host_ip: String,
+    pub host_port: String,
 }
 
 /// One `HostConfig.Mounts` entry (`--mount`).
@@ -217,8 +228,43 @@ pub struct NetworkSettings {
     #[serde(rename = "SandboxID")]
     pub sandbox_id: String,
     pub sandbox_key: String,
-    pub ports: BTreeMap<String, Option<Vec<serde_json::Value>>>,
-    pub networks: BTreeMap<String, serde_json::Value>,
+    pub ports: BTreeMap<String, Option<Vec<PortBindingWire>>>,
+    pub gateway: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: u8,
+    pub mac_address: String,
+    pub networks: BTreeMap<String, EndpointSettings>,
+}
+
+#[derive(Debug, Default, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointSettings {
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    #[serde(rename = "EndpointID")]
+    pub endpoint_id: String,
+    pub gateway: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: u8,
+    pub mac_address: String,
+    pub aliases: Option<Vec<String>>,
+}
+
+/// One entry of `ps`'s `Ports`.
+#[derive(Debug, Serialize)]
+pub struct Port {
+    #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(rename = "PrivatePort")]
+    pub private_port: u16,
+    #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
+    pub public_port: Option<u16>,
+    #[serde(rename = "Type")]
+    pub r#type: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -231,7 +277,7 @@ pub struct ContainerSummaryItem {
     pub image_id: String,
     pub command: String,
     pub created: i64,
-    pub ports: Vec<serde_json::Value>,
+    pub ports: Vec<Port>,
     pub labels: BTreeMap<String, String>,
     pub state: String,
     pub status: String,
@@ -249,7 +295,7 @@ pub struct SummaryHostConfig {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SummaryNetworkSettings {
-    pub networks: BTreeMap<String, serde_json::Value>,
+    pub networks: BTreeMap<String, EndpointSettings>,
 }
 
 /// `POST /containers/{id}/exec`.

@@ -86,6 +86,11 @@ impl ContainerService {
         if spec.stop_signal.is_none() && !ic.stop_signal.is_empty() {
             spec.stop_signal = Some(ic.stop_signal.clone());
         }
+        let mut exposed: Vec<String> = ic.exposed_ports.clone().unwrap_or_default().into_keys().collect();
+        exposed.extend(std::mem::take(&mut spec.exposed_ports));
+        exposed.sort();
+        exposed.dedup();
+        spec.exposed_ports = exposed;
         let mut labels = image.config.labels();
         labels.extend(std::mem::take(&mut spec.labels));
         spec.labels = labels;
@@ -143,6 +148,7 @@ impl ContainerService {
             manually_stopped: false,
             mounts: mount_specs,
             health_config,
+            endpoint: None,
         };
         let dirs = self.dirs(&id);
         RwLayer::at(&dirs.data).create().map_err(io_err("create", &dirs.data))?;

@@ -47,6 +47,8 @@ pub enum ContainerError {
     NotModified(String),
     #[error(transparent)]
     Image(#[from] crate::images::ImageError),
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     #[error("{0}")]
     Runtime(String),
     #[error("{0}")]
@@ -63,6 +65,7 @@ impl Classify for ContainerError {
             Self::InvalidParameter(_) => ErrorKind::InvalidParameter,
             Self::NotModified(_) => ErrorKind::NotModified,
             Self::Image(e) => e.kind(),
+            Self::Network(e) => e.kind(),
             // Bad commands are the request's fault, as dockerd reports them.
             Self::Runtime(m)
                 if m.contains("not found") || m.contains("no such file") || m.contains("permission denied") =>
@@ -99,6 +102,7 @@ struct Inner {
     config: SharedConfig,
     images: ImageService,
     volumes: crate::volumes::VolumeService,
+    network: crate::network::NetworkService,
     events: Arc<EventBus>,
     containers: Mutex<BTreeMap<String, Entry>>,
     execs: Mutex<exec::Execs>,
@@ -107,6 +111,15 @@ struct Inner {
 struct Entry {
     record: Container,
     hub: Arc<Hub>,
+}
+
+/// The services containers are made from.
+pub struct Deps {
+    pub config: SharedConfig,
+    pub images: ImageService,
+    pub volumes: crate::volumes::VolumeService,
+    pub network: crate::network::NetworkService,
+    pub events: Arc<EventBus>,
 }
 
 /// Container counts for `docker info`.
@@ -121,15 +134,8 @@ impl ContainerService {
     /// Loads every container record and reconnects to shims that are still
     /// running (live restore); containers that ended meanwhile get their
     /// recorded exit status.
-    pub async fn open(
-        data_root: &Path,
-        exec_root: &Path,
-        shim: PathBuf,
-        config: SharedConfig,
-        images: ImageService,
-        volumes: crate::volumes::VolumeService,
-        events: Arc<EventBus>,
-    ) -> Result<Self, ContainerError> {
+    pub async fn open(data_root: &Path, exec_root: &Path, shim: PathBuf, deps: Deps) -> Result<Self, ContainerError> {
+        let Deps { config, images, volumes, network, events } = deps;
         let data = data_root.join("containers");
         let exec = exec_root.join("containers");
         for d in [&data, &exec] {
@@ -153,6 +159,7 @@ impl ContainerService {
                 config,
                 images,
                 volumes,
+                network,
                 events,
                 containers: Mutex::new(containers),
                 execs: Mutex::new(Default::default()),

@@ -26,6 +26,9 @@ pub struct ContainerSpec {
     pub labels: BTreeMap<String, String>,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<i64>,
+    /// `port/proto` the container exposes (request and image).
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
     pub host: HostSpec,
 }
 
@@ -45,6 +48,11 @@ pub struct HostSpec {
     pub network_mode: String,
     pub restart_policy: String,
     pub restart_max_retries: i64,
+    #[serde(default)]
+    pub port_bindings: Vec<crate::network::PortBinding>,
+    /// `-P`: publish every exposed port on a free host port.
+    #[serde(default)]
+    pub publish_all: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +134,9 @@ pub struct Container {
     /// The healthcheck in force (request's, else image's); `None`: none.
     #[serde(default)]
     pub health_config: Option<super::health::HealthConfig>,
+    /// Its place on the bridge while it runs.
+    #[serde(default)]
+    pub endpoint: Option<crate::network::Endpoint>,
 }
 
 pub fn save(path: &Path, c: &Container) -> std::io::Result<()> {

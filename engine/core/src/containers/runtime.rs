@@ -47,8 +47,9 @@ impl ContainerService {
         let image = self.inner.images.inspect(c.image_id.as_str())?;
         rw.mount(&image.lower_dirs)?;
         match self.launch(&c, &rw).await {
-            Ok(pid) => {
+            Ok((pid, endpoint)) => {
                 let c = self.update(&c.id, |r| {
+                    r.endpoint = endpoint;
                     r.manually_stopped = false;
                     r.state.status = Status::Running;
                     r.state.pid = pid;
@@ -79,7 +80,11 @@ impl ContainerService {
     }
 
     /// Writes the bundle and starts the shim; returns the container's pid.
-    async fn launch(&self, c: &super::Container, rw: &RwLayer) -> Result<i32, ContainerError> {
+    async fn launch(
+        &self,
+        c: &super::Container,
+        rw: &RwLayer,
+    ) -> Result<(i32, Option<crate::network::Endpoint>), ContainerError> {
         let dirs = self.dirs(&c.id);
         let hosts = dirs.data.join("hosts");
         let hostname = dirs.data.join("hostname");
@@ -149,25 +154,45 @@ impl ContainerService {
         });
         let mut lines = BufReader::new(stdout).lines();
         let line = next_line(&mut lines).await;
-        match line.trim().split_once(' ') {
-            Some(("created", _)) => {}
+        let created: i32 = match line.trim().split_once(' ') {
+            Some(("created", pid)) => pid.parse().unwrap_or(0),
             Some(("err", msg)) => return Err(runtime_error(msg)),
             _ => return Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
+        };
+        // The network goes in between creation and start, so the process
+        // finds its interface ready.
+        let endpoint = if bridged(c) {
+            match self.inner.network.connect(&c.id, created, &self.port_bindings(c)).await {
+                Ok(ep) => Some(ep),
+                Err(e) => {
+                    self.abort_shim(&c.id);
+                    return Err(e.into());
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(ep) = &endpoint {
+            let line = format!("{}\t{}\n", ep.ip, c.spec.hostname);
+            let append = std::fs::OpenOptions::new().append(true).open(&hosts);
+            let _ = append.and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
         }
         // Attach before the process runs so none of its output is missed.
         self.monitor(&c.id).await?;
         let line = next_line(&mut lines).await;
         match line.trim().split_once(' ') {
-            Some(("ok", pid)) => {
-                pid.parse().map_err(|_| ContainerError::Internal(format!("shim reported a bad pid: {line}")))
-            }
+            Some(("ok", pid)) => pid
+                .parse()
+                .map(|pid| (pid, endpoint))
+                .map_err(|_| ContainerError::Internal(format!("shim reported a bad pid: {line}"))),
             Some(("err", msg)) => Err(runtime_error(msg)),
             _ => Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
         }
     }
 
-    /// The network namespace `--network` asks for. Bridge networking is not
-    /// built yet: `default`/`bridge` get an isolated namespace like `none`.
+    /// The network namespace `--network` asks for: a new one for `none`
+    /// and the bridge (plugged after creation), the host's, or another
+    /// container's.
     fn network_ns(&self, c: &super::Container) -> Result<NetworkNs, ContainerError> {
         let mode = c.spec.host.network_mode.as_str();
         if let Some(other) = mode.strip_prefix("container:") {
@@ -226,6 +251,39 @@ impl ContainerService {
             });
         }
         Ok(out)
+    }
+
+    /// Gives up on a shim that created a container we cannot run.
+    fn abort_shim(&self, id: &str) {
+        let paths = self.shim_paths(id);
+        if let Some(pid) = std::fs::read_to_string(paths.shim_pid()).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+        let _ = std::process::Command::new("runc")
+            .arg("--root")
+            .arg(self.runtime_root())
+            .args(["delete", "--force", id])
+            .output();
+    }
+
+    /// Ports to publish: `-p` ones, plus every exposed port with `-P`.
+    fn port_bindings(&self, c: &super::Container) -> Vec<crate::network::PortBinding> {
+        let mut ports = c.spec.host.port_bindings.clone();
+        if c.spec.host.publish_all {
+            for e in &c.spec.exposed_ports {
+                let (port, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
+                let Ok(port) = port.parse() else { continue };
+                if !ports.iter().any(|p| p.container_port == port && p.protocol == proto) {
+                    ports.push(crate::network::PortBinding {
+                        container_port: port,
+                        protocol: proto.into(),
+                        host_ip: String::new(),
+                        host_port: 0,
+                    });
+                }
+            }
+        }
+        ports
     }
 
     /// Connects to the shim's attach socket and pumps streams until exit.
@@ -303,7 +361,11 @@ impl ContainerService {
             None => (255, now(), "the container's shim exited without recording an exit status".to_string()),
         };
         let _ = RwLayer::at(&self.dirs(id).data).unmount();
+        if let Some(ep) = self.get(id).ok().and_then(|c| c.endpoint) {
+            self.inner.network.disconnect(id, ep.ip).await;
+        }
         let Ok(c) = self.update(id, |r| {
+            r.endpoint = None;
             r.state.status = Status::Exited;
             r.state.pid = 0;
             r.state.exit_code = code;
@@ -338,6 +400,12 @@ impl ContainerService {
             .and_then(|p| p.trim().parse::<i32>().ok())
             .is_some_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok());
         if alive && paths.attach_socket().exists() {
+            if let Some(ep) = self.get(id).ok().and_then(|c| c.endpoint) {
+                self.inner.network.reserve(ep.ip);
+                if let Err(e) = self.inner.network.publish(id, ep.ip, &ep.ports).await {
+                    tracing::warn!(container = %id, error = %e, "failed to republish ports");
+                }
+            }
             if let Err(e) = self.monitor(id).await {
                 tracing::warn!(container = %id, error = %e, "failed to reattach to the container's shim");
             }
@@ -360,6 +428,11 @@ async fn next_line(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildS
 /// The container's /etc/hosts until networking adds its own entries.
 const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n\
                      ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+/// Whether the container goes on the default bridge.
+fn bridged(c: &super::Container) -> bool {
+    matches!(c.spec.host.network_mode.as_str(), "" | "default" | "bridge")
+}
 
 fn runtime_error(msg: &str) -> ContainerError {
     ContainerError::Runtime(format!("failed to create task for container: OCI runtime create failed: {msg}"))

@@ -1,0 +1,122 @@
+//! Links and addresses through netlink: the bridge, and a veth pair per
+//! container with one end moved into the container's network namespace.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsRawFd;
+
+use futures_util::TryStreamExt;
+use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+
+use super::NetworkError;
+
+fn nl(action: &str) -> impl FnOnce(rtnetlink::Error) -> NetworkError + '_ {
+    move |e| NetworkError::Netlink(format!("{action}: {e}"))
+}
+
+/// A netlink connection in the calling thread's network namespace.
+fn connect() -> Result<Handle, NetworkError> {
+    let (conn, handle, _) = rtnetlink::new_connection().map_err(|e| NetworkError::Netlink(format!("netlink: {e}")))?;
+    tokio::spawn(conn);
+    Ok(handle)
+}
+
+async fn index_of(h: &Handle, name: &str) -> Result<Option<u32>, NetworkError> {
+    let mut links = h.link().get().match_name(name.to_string()).execute();
+    match links.try_next().await {
+        Ok(l) => Ok(l.map(|l| l.header.index)),
+        // "No such device" is an answer, not a failure.
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc_enodev() => Ok(None),
+        Err(e) => Err(NetworkError::Netlink(format!("look up {name}: {e}"))),
+    }
+}
+
+fn libc_enodev() -> i32 {
+    nix::errno::Errno::ENODEV as i32
+}
+
+fn exists_ok(r: Result<(), rtnetlink::Error>) -> Result<(), rtnetlink::Error> {
+    match r {
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -(nix::errno::Errno::EEXIST as i32) => Ok(()),
+        other => other,
+    }
+}
+
+/// Creates the bridge if needed, gives it the gateway address, brings it up.
+pub async fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetworkError> {
+    let h = connect()?;
+    if index_of(&h, name).await?.is_none() {
+        exists_ok(h.link().add(LinkBridge::new(name).build()).execute().await).map_err(nl("create bridge"))?;
+    }
+    let idx = index_of(&h, name).await?.ok_or_else(|| NetworkError::Netlink(format!("bridge {name} vanished")))?;
+    exists_ok(h.address().add(idx, IpAddr::V4(gateway), prefix).execute().await).map_err(nl("address the bridge"))?;
+    h.link().set(LinkUnspec::new_with_index(idx).up().build()).execute().await.map_err(nl("bring the bridge up"))
+}
+
+/// Plugs the container whose init is `pid` into `bridge`: a veth pair,
+/// `eth0` inside with `ip/prefix` and a default route via `gateway`.
+pub async fn plug(
+    bridge: &str,
+    host_if: &str,
+    pid: i32,
+    ip: Ipv4Addr,
+    prefix: u8,
+    gateway: Ipv4Addr,
+    mac: [u8; 6],
+) -> Result<(), NetworkError> {
+    let h = connect()?;
+    let peer = format!("{host_if}p");
+    if let Some(old) = index_of(&h, host_if).await? {
+        let _ = h.link().del(old).execute().await;
+    }
+    h.link().add(LinkVeth::new(host_if, &peer).build()).execute().await.map_err(nl("create veth pair"))?;
+    let bridge_idx = index_of(&h, bridge).await?.ok_or_else(|| NetworkError::Netlink(format!("no bridge {bridge}")))?;
+    let host_idx = index_of(&h, host_if).await?.ok_or_else(|| NetworkError::Netlink("veth vanished".into()))?;
+    h.link()
+        .set(LinkUnspec::new_with_index(host_idx).controller(bridge_idx).up().build())
+        .execute()
+        .await
+        .map_err(nl("attach veth to bridge"))?;
+    let peer_idx = index_of(&h, &peer).await?.ok_or_else(|| NetworkError::Netlink("veth peer vanished".into()))?;
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
+        .map_err(|e| NetworkError::Netlink(format!("open netns: {e}")))?;
+    h.link()
+        .set(LinkUnspec::new_with_index(peer_idx).address(mac.to_vec()).setns_by_fd(ns.as_raw_fd()).build())
+        .execute()
+        .await
+        .map_err(nl("move veth into the container"))?;
+    // Inside: a netlink socket must be opened from within the namespace,
+    // which takes a thread of its own.
+    let peer_name = peer.clone();
+    std::thread::spawn(move || -> Result<(), NetworkError> {
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(|e| NetworkError::Netlink(format!("enter netns: {e}")))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| NetworkError::Netlink(e.to_string()))?;
+        rt.block_on(async {
+            let h = connect()?;
+            let idx =
+                index_of(&h, &peer_name).await?.ok_or_else(|| NetworkError::Netlink("veth not in netns".into()))?;
+            h.link()
+                .set(LinkUnspec::new_with_index(idx).name("eth0").up().build())
+                .execute()
+                .await
+                .map_err(nl("bring eth0 up"))?;
+            h.address().add(idx, IpAddr::V4(ip), prefix).execute().await.map_err(nl("address eth0"))?;
+            let route = RouteMessageBuilder::<Ipv4Addr>::new().gateway(gateway).build();
+            h.route().add(route).execute().await.map_err(nl("add default route"))
+        })
+    })
+    .join()
+    .map_err(|_| NetworkError::Netlink("netns thread panicked".into()))?
+}
+
+/// Removes a container's host-side veth (its peer goes with it).
+pub async fn unplug(host_if: &str) -> Result<(), NetworkError> {
+    let h = connect()?;
+    if let Some(idx) = index_of(&h, host_if).await? {
+        h.link().del(idx).execute().await.map_err(nl("delete veth"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! NAT for bridge networks in Berth's own nftables table (`ip berth` for
+//! the default bridge, `ip berth_<device>` for others), replaced whole each
+//! time so it never touches anyone else's rules.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use super::ipam::Subnet;
+use super::NetworkError;
+
+/// Masquerades traffic leaving `bridge`'s subnet for other interfaces, and
+/// lets it through the forward hook.
+pub fn apply(bridge: &str, subnet: &Subnet) -> Result<(), NetworkError> {
+    let table = table_name(bridge);
+    let ruleset = format!(
+        "table ip {table} {{}}\n\
+         delete table ip {table}\n\
+         table ip {table} {{\n\
+           chain postrouting {{\n\
+             type nat hook postrouting priority srcnat; policy accept;\n\
+             ip saddr {subnet} oifname != \"{bridge}\" masquerade\n\
+           }}\n\
+           chain forward {{\n\
+             type filter hook forward priority filter; policy accept;\n\
+             iifname \"{bridge}\" accept\n\
+             oifname \"{bridge}\" ct state established,related accept\n\
+           }}\n\
+         }}\n"
+    );
+    let mut child = Command::new("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| NetworkError::Nat(format!("failed to run nft (install nftables): {e}")))?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| NetworkError::Nat("nft has no stdin".into()))?
+        .write_all(ruleset.as_bytes())
+        .map_err(|e| NetworkError::Nat(e.to_string()))?;
+    let out = child.wait_with_output().map_err(|e| NetworkError::Nat(e.to_string()))?;
+    if !out.status.success() {
+        return Err(NetworkError::Nat(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+    }
+    Ok(())
+}
+
+/// The nftables table of a bridge.
+pub fn table_name(bridge: &str) -> String {
+    if bridge == "berth0" {
+        "berth".into()
+    } else {
+        format!("berth_{}", bridge.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+    }
+}
+
+/// Turns on IPv4 forwarding, which NAT needs, saying so when it changes.
+pub fn enable_forwarding() -> Result<(), NetworkError> {
+    let path = "/proc/sys/net/ipv4/ip_forward";
+    if std::fs::read_to_string(path).map(|v| v.trim() == "1").unwrap_or(false) {
+        return Ok(());
+    }
+    std::fs::write(path, "1").map_err(|e| NetworkError::Nat(format!("failed to enable ip_forward: {e}")))?;
+    tracing::info!("enabled net.ipv4.ip_forward for container networking");
+    Ok(())
+}

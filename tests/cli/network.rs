@@ -1,0 +1,100 @@
+//! The default bridge network with the real docker CLI: addresses, NAT
+//! rules, container-to-container traffic and published ports.
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+use berth_e2e::fixtures::push_all;
+use berth_e2e::{Berthd, Registry};
+
+async fn setup() -> (Registry, Berthd, String) {
+    let reg = Registry::start().await;
+    let fx = push_all(&reg).await;
+    let d = Berthd::start();
+    d.docker_ok(&["pull", "-q", &fx.single]);
+    (reg, d, fx.single)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Reads what a TCP server says on connect, retrying while it starts.
+fn read_from(addr: &str) -> String {
+    for _ in 0..50 {
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nothing answered on {addr}");
+}
+
+const SERVE: &str = "while true; do nc -l -p 80 -e echo hello-from-$(hostname); done";
+
+#[tokio::test]
+async fn bridge_addresses_and_container_traffic() {
+    let (_reg, d, img) = setup().await;
+    d.docker_ok(&["run", "-d", "--name", "web", &img, "sh", "-c", SERVE]);
+    let ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.IPAddress}}", "web"]).trim().to_string();
+    let subnet = d.docker_ok(&["network", "inspect", "--format", "{{(index .IPAM.Config 0).Subnet}}", "bridge"]);
+    let prefix = subnet.trim().rsplit_once('.').unwrap().0.to_string();
+    assert!(ip.starts_with(&prefix), "{ip} not in {subnet}");
+    let inside = d.docker_ok(&["exec", "web", "ip", "-o", "-4", "addr", "show", "eth0"]);
+    assert!(inside.contains(&format!("{ip}/")), "{inside}");
+
+    // Host → container and container → container, by address.
+    let host_id = d.docker_ok(&["inspect", "--format", "{{.Config.Hostname}}", "web"]).trim().to_string();
+    assert_eq!(read_from(&format!("{ip}:80")).trim(), format!("hello-from-{host_id}"));
+    let out = d.docker_ok(&["run", "--rm", &img, "sh", "-c", &format!("nc {ip} 80 </dev/null")]);
+    assert_eq!(out.trim(), format!("hello-from-{host_id}"));
+    // The container's own name resolves through /etc/hosts.
+    assert!(d.docker_ok(&["exec", "web", "cat", "/etc/hosts"]).contains(&format!("{ip}\t{host_id}")));
+
+    let members = d.docker_ok(&["network", "inspect", "--format", "{{range .Containers}}{{.Name}}{{end}}", "bridge"]);
+    assert_eq!(members.trim(), "web");
+    let names = d.docker_ok(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
+    assert_eq!(names, "bridge bridge\nhost host\nnone null\n");
+
+    let rules = Command::new("nft").args(["list", "table", "ip", &format!("berth_{}", d.bridge())]).output().unwrap();
+    assert!(text(&rules.stdout).contains("masquerade"), "{}", text(&rules.stdout));
+
+    d.docker_ok(&["rm", "-f", "web"]);
+    let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+    let veth = format!("vb{}", &host_id[..12.min(host_id.len())]);
+    assert!(!text(&links.stdout).contains(&veth), "veth left behind");
+}
+
+#[tokio::test]
+async fn published_ports() {
+    let (_reg, d, img) = setup().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    d.docker_ok(&["run", "-d", "--name", "pub", "-p", &format!("{port}:80"), &img, "sh", "-c", SERVE]);
+    assert!(read_from(&format!("127.0.0.1:{port}")).starts_with("hello-from-"));
+    let mapping = d.docker_ok(&["port", "pub", "80"]);
+    assert!(mapping.contains(&format!("0.0.0.0:{port}")), "{mapping}");
+    let ps = d.docker_ok(&["ps", "--format", "{{.Ports}}"]);
+    assert!(ps.contains(&format!("0.0.0.0:{port}->80/tcp")), "{ps}");
+
+    // The same host port again is refused, and nothing is left running.
+    let clash = d.docker(&["run", "-d", "--name", "clash", "-p", &format!("{port}:80"), &img, "sleep", "30"]);
+    assert!(!clash.status.success());
+    assert!(text(&clash.stderr).contains("port is already allocated"), "{}", text(&clash.stderr));
+
+    // -P publishes exposed ports on free host ports.
+    d.docker_ok(&["run", "-d", "--name", "any", "--expose", "80", "-P", &img, "sh", "-c", SERVE]);
+    let bound = d.docker_ok(&["port", "any", "80/tcp"]);
+    let host_port = bound.lines().next().unwrap().rsplit(':').next().unwrap().trim().to_string();
+    assert!(read_from(&format!("127.0.0.1:{host_port}")).starts_with("hello-from-"));
+
+    // Stopping frees the port.
+    d.docker_ok(&["rm", "-f", "pub"]);
+    std::net::TcpListener::bind(("0.0.0.0", port)).expect("port still held after rm");
+}
