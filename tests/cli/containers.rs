@@ -5,25 +5,11 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use berth_e2e::fixtures::push_all;
-use berth_e2e::{Berthd, Registry};
-
-/// An engine with the single-layer busybox image pulled; returns its name.
-async fn setup() -> (Registry, Berthd, String) {
-    let reg = Registry::start().await;
-    let fx = push_all(&reg).await;
-    let d = Berthd::start();
-    d.docker_ok(&["pull", "-q", &fx.single]);
-    (reg, d, fx.single)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use berth_e2e::{engine_with_busybox, text};
 
 #[tokio::test]
 async fn run_prints_output_and_returns_exit_codes() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     assert_eq!(d.docker_ok(&["run", "--rm", &img, "echo", "hello", "berth"]), "hello berth\n");
 
     let out = d.docker(&["run", "--name", "three", &img, "sh", "-c", "echo out; echo err >&2; exit 3"]);
@@ -47,7 +33,7 @@ async fn run_prints_output_and_returns_exit_codes() {
 
 #[tokio::test]
 async fn stdin_env_workdir_and_user() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     let mut child = d
         .docker_cmd()
         .args(["run", "-i", "--rm", &img, "sh", "-c", "cat; echo done"])
@@ -77,7 +63,7 @@ async fn stdin_env_workdir_and_user() {
 
 #[tokio::test]
 async fn tty_runs_with_a_real_pty() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     // `script` gives the CLI a terminal, as a user's shell would.
     let cmd = format!("{} run -t --rm {img} sh -c 'tty; echo in-tty; exit 5'", berth_e2e::docker_cli());
     let out = Command::new("script")
@@ -94,7 +80,7 @@ async fn tty_runs_with_a_real_pty() {
 
 #[tokio::test]
 async fn detached_logs_stop_kill_wait_and_remove() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     let id =
         d.docker_ok(&["run", "-d", "--name", "ticker", &img, "sh", "-c", "while true; do echo tick; sleep 0.1; done"]);
     let id = id.trim();
@@ -152,7 +138,7 @@ async fn detached_logs_stop_kill_wait_and_remove() {
 
 #[tokio::test]
 async fn names_images_and_bad_requests() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&["create", "--name", "web", &img, "true"]);
     let dup = d.docker(&["create", "--name", "web", &img, "true"]);
     assert!(text(&dup.stderr).contains("The container name \"/web\" is already in use"), "{}", text(&dup.stderr));
@@ -176,7 +162,7 @@ async fn names_images_and_bad_requests() {
 
 #[tokio::test]
 async fn lifecycle_events_in_order() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     let since = berth_e2e::unix_now().to_string();
     d.docker_ok(&["run", "--rm", "--name", "evented", &img, "true"]);
     let until = (berth_e2e::unix_now() + 1).to_string();
@@ -197,7 +183,7 @@ async fn lifecycle_events_in_order() {
 
 #[tokio::test]
 async fn containers_survive_an_engine_crash() {
-    let (_reg, mut d, img) = setup().await;
+    let (_reg, mut d, img) = engine_with_busybox().await;
     d.docker_ok(&["run", "-d", "--name", "survivor", &img, "sh", "-c", "while true; do echo alive; sleep 0.2; done"]);
     d.docker_ok(&["run", "-d", "--name", "quitter", &img, "sh", "-c", "sleep 1; exit 7"]);
     let pid = d.docker_ok(&["inspect", "--format", "{{.State.Pid}}", "survivor"]);
@@ -216,7 +202,7 @@ async fn containers_survive_an_engine_crash() {
 
 #[tokio::test]
 async fn exec_runs_in_the_container() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&["run", "-d", "--name", "host", "-e", "FROM_RUN=yes", &img, "sleep", "100"]);
     assert_eq!(d.docker_ok(&["exec", "host", "echo", "exec-out"]), "exec-out\n");
     let out = d.docker(&["exec", "host", "sh", "-c", "echo err >&2; exit 4"]);
@@ -273,7 +259,7 @@ async fn exec_runs_in_the_container() {
 
 #[tokio::test]
 async fn restart_pause_rename_top_stats_and_prune() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&["run", "-d", "--name", "worker", "--memory", "64m", "--pids-limit", "50", &img, "sleep", "300"]);
     let pid1 = d.docker_ok(&["inspect", "--format", "{{.State.Pid}}", "worker"]);
     d.docker_ok(&["restart", "-t", "0", "worker"]);
@@ -307,7 +293,7 @@ async fn restart_pause_rename_top_stats_and_prune() {
 
 #[tokio::test]
 async fn restart_policies() {
-    let (_reg, mut d, img) = setup().await;
+    let (_reg, mut d, img) = engine_with_busybox().await;
     // on-failure:2 → runs three times in all, then stays down.
     d.docker_ok(&["run", "-d", "--name", "flaky", "--restart", "on-failure:2", &img, "sh", "-c", "exit 3"]);
     // always: comes back after exiting, and after the engine restarts.
@@ -346,7 +332,7 @@ async fn restart_policies() {
 
 #[tokio::test]
 async fn network_modes_host_none_and_container() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     // A container's own namespace has loopback up and nothing else.
     let links = d.docker_ok(&["run", "--rm", "--network", "none", &img, "ip", "-o", "link"]);
     assert_eq!(links.lines().count(), 1, "{links}");
@@ -391,7 +377,7 @@ async fn network_modes_host_none_and_container() {
 
 #[tokio::test]
 async fn healthchecks_reach_healthy_and_unhealthy() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&[
         "run",
         "-d",
@@ -454,4 +440,23 @@ async fn healthchecks_reach_healthy_and_unhealthy() {
     ]);
     assert!(events.contains("health_status: healthy") && events.contains("health_status: unhealthy"), "{events}");
     d.docker_ok(&["rm", "-f", "fine", "sick"]);
+}
+
+#[tokio::test]
+async fn capabilities_follow_docker_defaults() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let capeff = |args: &[&str]| {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[img.as_str(), "sh", "-c", "grep CapEff /proc/self/status"]);
+        d.docker_ok(&all).split_whitespace().nth(1).unwrap().to_string()
+    };
+    // Docker's default set, exactly.
+    assert_eq!(capeff(&[]), "00000000a80425fb");
+    assert_eq!(capeff(&["--cap-add", "NET_ADMIN"]), "00000000a80435fb");
+    assert_eq!(capeff(&["--cap-drop", "ALL", "--cap-add", "KILL"]), "0000000000000020");
+    let chown = d.docker(&["run", "--rm", "--cap-drop", "CHOWN", &img, "chown", "nobody", "/tmp"]);
+    assert!(!chown.status.success());
+    let bad = d.docker(&["run", "--rm", "--cap-add", "BOGUS", &img, "true"]);
+    assert!(text(&bad.stderr).contains("unknown capability"), "{}", text(&bad.stderr));
 }

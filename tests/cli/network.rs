@@ -6,20 +6,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use berth_e2e::fixtures::push_all;
-use berth_e2e::{Berthd, Registry};
-
-async fn setup() -> (Registry, Berthd, String) {
-    let reg = Registry::start().await;
-    let fx = push_all(&reg).await;
-    let d = Berthd::start();
-    d.docker_ok(&["pull", "-q", &fx.single]);
-    (reg, d, fx.single)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use berth_e2e::{engine_with_busybox, text};
 
 /// Reads what a TCP server says on connect, retrying while it starts.
 fn read_from(addr: &str) -> String {
@@ -41,7 +28,7 @@ const SERVE: &str = "while true; do nc -l -p 80 -e echo hello-from-$(hostname); 
 
 #[tokio::test]
 async fn bridge_addresses_and_container_traffic() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&["run", "-d", "--name", "web", &img, "sh", "-c", SERVE]);
     let ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.IPAddress}}", "web"]).trim().to_string();
     let subnet = d.docker_ok(&["network", "inspect", "--format", "{{(index .IPAM.Config 0).Subnet}}", "bridge"]);
@@ -74,7 +61,7 @@ async fn bridge_addresses_and_container_traffic() {
 
 #[tokio::test]
 async fn published_ports() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     d.docker_ok(&["run", "-d", "--name", "pub", "-p", &format!("{port}:80"), &img, "sh", "-c", SERVE]);
     assert!(read_from(&format!("127.0.0.1:{port}")).starts_with("hello-from-"));

@@ -2,24 +2,11 @@
 
 use std::path::Path;
 
-use berth_e2e::fixtures::push_all;
-use berth_e2e::{Berthd, Registry};
-
-async fn setup() -> (Registry, Berthd, String) {
-    let reg = Registry::start().await;
-    let fx = push_all(&reg).await;
-    let d = Berthd::start();
-    d.docker_ok(&["pull", "-q", &fx.single]);
-    (reg, d, fx.single)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use berth_e2e::{engine_with_busybox, text};
 
 #[tokio::test]
 async fn named_volumes_persist_and_copy_up() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&["run", "--rm", "-v", "data:/data", &img, "sh", "-c", "echo kept > /data/f"]);
     assert_eq!(d.docker_ok(&["run", "--rm", "-v", "data:/data", &img, "cat", "/data/f"]), "kept\n");
     assert_eq!(d.docker_ok(&["volume", "ls", "--format", "{{.Name}} {{.Driver}}"]), "data local\n");
@@ -47,7 +34,7 @@ async fn named_volumes_persist_and_copy_up() {
 
 #[tokio::test]
 async fn anonymous_volumes_binds_and_tmpfs() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&["run", "--rm", "-v", "/anon", &img, "touch", "/anon/x"]);
     assert_eq!(d.docker_ok(&["volume", "ls", "-q"]), "", "--rm left its anonymous volume");
     d.docker_ok(&["run", "--name", "keeper", "-v", "/anon", &img, "true"]);
@@ -91,7 +78,7 @@ async fn anonymous_volumes_binds_and_tmpfs() {
 
 #[tokio::test]
 async fn removal_and_prune_rules() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     d.docker_ok(&["create", "--name", "user", "-v", "busy:/data", &img, "true"]);
     let refused = d.docker(&["volume", "rm", "busy"]);
     assert!(text(&refused.stderr).contains("volume is in use"), "{}", text(&refused.stderr));
@@ -125,7 +112,7 @@ async fn removal_and_prune_rules() {
 
 #[tokio::test]
 async fn docker_cp_in_and_out() {
-    let (_reg, d, img) = setup().await;
+    let (_reg, d, img) = engine_with_busybox().await;
     let host = tempfile::tempdir().unwrap();
     let h = host.path();
     std::fs::write(h.join("file.txt"), b"one\n").unwrap();

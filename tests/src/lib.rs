@@ -21,3 +21,18 @@ pub fn docker_cli() -> String {
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
+
+/// A registry with the fixtures, and an engine that has pulled the
+/// single-layer busybox image, whose name comes third.
+pub async fn engine_with_busybox() -> (Registry, Berthd, String) {
+    let reg = Registry::start().await;
+    let fx = fixtures::push_all(&reg).await;
+    let d = Berthd::start();
+    d.docker_ok(&["pull", "-q", &fx.single]);
+    (reg, d, fx.single)
+}
+
+/// Command output as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -40,3 +40,12 @@ impl Write for BodyWriter {
         Ok(())
     }
 }
+
+/// Runs blocking engine work (file and archive I/O) off the reactor.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::error::ApiError> + Send + 'static,
+) -> Result<T, crate::error::ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::error::ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}

@@ -30,15 +30,20 @@ async fn echo(hijack: Hijack) -> axum::response::Response {
     })
 }
 
-#[test]
-fn hijack_round_trip() {
+/// Serves the echo route on a fresh socket; keep the guards alive.
+fn serve_echo() -> (tempfile::TempDir, tokio::runtime::Runtime, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("api.sock");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let listener = rt.block_on(async { tokio::net::UnixListener::bind(&sock) }).unwrap();
     let routes = Router::new().route("/containers/{id}/attach", post(echo));
     rt.spawn(berth_api::serve(listener, routes, std::future::pending()));
+    (dir, rt, sock)
+}
 
+#[test]
+fn hijack_round_trip() {
+    let (_dir, _rt, sock) = serve_echo();
     let mut conn = UnixStream::connect(&sock).unwrap();
     conn.write_all(
         b"POST /v1.50/containers/abc/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: berth\r\n\
@@ -76,12 +81,7 @@ fn hijack_round_trip() {
 
 #[test]
 fn hijack_without_upgrade_header_is_400() {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("api.sock");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt.block_on(async { tokio::net::UnixListener::bind(&sock) }).unwrap();
-    let routes = Router::new().route("/containers/{id}/attach", post(echo));
-    rt.spawn(berth_api::serve(listener, routes, std::future::pending()));
+    let (_dir, _rt, sock) = serve_echo();
     let mut conn = UnixStream::connect(&sock).unwrap();
     conn.write_all(
         b"POST /containers/abc/attach HTTP/1.1\r\nHost: b\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",

@@ -9,7 +9,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, StatusCode};
 use serde::Serialize;
 
-use crate::blocking_io::{body_reader, BodyWriter};
+use crate::blocking_io::{blocking, body_reader, BodyWriter};
 use crate::error::ApiError;
 use crate::query::{flag, Params};
 use crate::state::AppState;
@@ -40,10 +40,6 @@ fn stat_header(s: PathStat) -> HeaderValue {
 
 fn path_param(q: &Params) -> Result<String, ApiError> {
     q.get("path").filter(|p| !p.is_empty()).cloned().ok_or_else(|| ApiError::bad_request("path is required"))
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
 pub async fn head(

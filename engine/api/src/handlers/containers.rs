@@ -198,18 +198,24 @@ pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Res
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn stop(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<Params>,
-) -> Result<StatusCode, ApiError> {
+/// `t` (seconds before SIGKILL) and `signal` of stop and restart.
+fn stop_params(q: &Params) -> Result<(Option<i64>, Option<&str>), ApiError> {
     let timeout = q
         .get("t")
         .filter(|t| !t.is_empty())
         .map(|t| t.parse::<i64>())
         .transpose()
         .map_err(|_| ApiError::bad_request(format!("invalid value for t: {:?}", q.get("t"))))?;
-    state.containers.stop(&id, timeout, q.get("signal").map(String::as_str).filter(|s| !s.is_empty())).await?;
+    Ok((timeout, q.get("signal").map(String::as_str).filter(|s| !s.is_empty())))
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<StatusCode, ApiError> {
+    let (timeout, signal) = stop_params(&q)?;
+    state.containers.stop(&id, timeout, signal).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -597,13 +603,8 @@ pub async fn restart(
     Path(id): Path<String>,
     Query(q): Query<Params>,
 ) -> Result<StatusCode, ApiError> {
-    let timeout = q
-        .get("t")
-        .filter(|t| !t.is_empty())
-        .map(|t| t.parse::<i64>())
-        .transpose()
-        .map_err(|_| ApiError::bad_request(format!("invalid value for t: {:?}", q.get("t"))))?;
-    state.containers.restart(&id, timeout, q.get("signal").map(String::as_str).filter(|s| !s.is_empty())).await?;
+    let (timeout, signal) = stop_params(&q)?;
+    state.containers.restart(&id, timeout, signal).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

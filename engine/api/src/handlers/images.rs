@@ -151,22 +151,23 @@ fn push(state: &AppState, name: &str, q: &Params, headers: &HeaderMap) -> Result
 pub async fn list(State(state): State<AppState>, Query(q): Query<Params>) -> Result<Json<Vec<ImageSummary>>, ApiError> {
     let filters = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
     let images = state.images.list(&ListOptions { filters })?;
-    Ok(Json(
-        images
-            .into_iter()
-            .map(|i| ImageSummary {
-                id: i.id.to_string(),
-                parent_id: String::new(),
-                repo_tags: i.repo_tags,
-                repo_digests: i.repo_digests,
-                created: i.created,
-                size: i.size,
-                shared_size: -1,
-                labels: i.labels,
-                containers: -1,
-            })
-            .collect(),
-    ))
+    // Shared size and container counts cost a scan; only `system df` pays it.
+    Ok(Json(images.into_iter().map(|i| summary(i, -1, -1)).collect()))
+}
+
+/// The wire summary of an image.
+pub fn summary(i: berth_core::images::ImageSummary, shared_size: i64, containers: i64) -> ImageSummary {
+    ImageSummary {
+        id: i.id.to_string(),
+        parent_id: String::new(),
+        repo_tags: i.repo_tags,
+        repo_digests: i.repo_digests,
+        created: i.created,
+        size: i.size,
+        shared_size,
+        labels: i.labels,
+        containers,
+    }
 }
 
 pub async fn get_named(State(state): State<AppState>, Path(rest): Path<String>) -> Result<Response, ApiError> {

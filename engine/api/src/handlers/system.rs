@@ -207,16 +207,9 @@ pub async fn disk_usage(State(state): State<AppState>) -> Result<Json<SystemData
         images: usage
             .images
             .into_iter()
-            .map(|(shared, i)| ImageSummary {
-                id: i.id.to_string(),
-                parent_id: String::new(),
-                repo_tags: i.repo_tags,
-                repo_digests: i.repo_digests,
-                created: i.created,
-                size: i.size,
-                shared_size: shared as i64,
-                labels: i.labels,
-                containers: 0,
+            .map(|(shared, i)| {
+                let users = state.containers.users_of(&i.id).len() as i64;
+                super::images::summary(i, shared as i64, users)
             })
             .collect(),
         ..Default::default()

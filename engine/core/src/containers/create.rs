@@ -54,6 +54,7 @@ impl ContainerService {
             }
             other => return Err(ContainerError::NetworkNotFound(other.into())),
         }
+        super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
         let image = self.inner.images.inspect(&spec.image)?;
         let ic = &image.config.config;
 

@@ -119,9 +119,19 @@ impl ContainerService {
         env.extend(cfg.env.iter().cloned());
         let user = if cfg.user.is_empty() { c.spec.user.as_str() } else { cfg.user.as_str() };
         let cwd = if cfg.working_dir.is_empty() { c.spec.working_dir.as_str() } else { cfg.working_dir.as_str() };
+        let h = &c.spec.host;
+        let capabilities = super::caps::resolve(&h.cap_add, &h.cap_drop, h.privileged || cfg.privileged)?;
         let process = spec::process(
             &rootfs,
-            &ProcessSpec { args: cfg.cmd.clone(), env: &env, cwd, user, tty: cfg.tty, hostname: &c.spec.hostname },
+            &ProcessSpec {
+                args: cfg.cmd.clone(),
+                env: &env,
+                cwd,
+                user,
+                tty: cfg.tty,
+                hostname: &c.spec.hostname,
+                capabilities,
+            },
         )?;
         let process_file = dirs.exec.join(format!("exec-{}.json", &id[..12]));
         let json = serde_json::to_vec(&process).map_err(|e| ContainerError::Internal(e.to_string()))?;

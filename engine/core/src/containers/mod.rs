@@ -3,6 +3,7 @@
 //! own (see `runtime`); this service keeps the records and reacts to exits.
 
 mod archive;
+mod caps;
 mod create;
 mod exec;
 pub mod health;
@@ -283,16 +284,20 @@ impl ContainerService {
         self.inner.events.publish(Event::now(ObjectType::Container, action, c.id.clone(), attrs));
     }
 
+    /// Stopping or killing a container waiting to restart cancels the restart.
+    fn cancel_restart(&self, id: &str) -> Result<(), ContainerError> {
+        self.update(id, |r| {
+            r.manually_stopped = true;
+            r.state.status = Status::Exited;
+        })
+        .map(drop)
+    }
+
     /// Sends a signal to the container's init process.
     pub fn kill(&self, name: &str, signal: &str) -> Result<(), ContainerError> {
         let c = self.get(name)?;
         if c.state.status == Status::Restarting {
-            // A restart is pending: cancel it.
-            self.update(&c.id, |r| {
-                r.manually_stopped = true;
-                r.state.status = Status::Exited;
-            })?;
-            return Ok(());
+            return self.cancel_restart(&c.id);
         }
         if c.state.status != Status::Running {
             return Err(ContainerError::Conflict(format!("Container {} is not running", c.id)));
@@ -309,11 +314,7 @@ impl ContainerService {
     pub async fn stop(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<(), ContainerError> {
         let c = self.get(name)?;
         if c.state.status == Status::Restarting {
-            self.update(&c.id, |r| {
-                r.manually_stopped = true;
-                r.state.status = Status::Exited;
-            })?;
-            return Ok(());
+            return self.cancel_restart(&c.id);
         }
         if c.state.status != Status::Running {
             return Err(ContainerError::NotModified(c.id));

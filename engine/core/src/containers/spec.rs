@@ -41,6 +41,7 @@ pub struct ProcessSpec<'a> {
     pub user: &'a str,
     pub tty: bool,
     pub hostname: &'a str,
+    pub capabilities: oci_spec::runtime::Capabilities,
 }
 
 /// The OCI process, with the user resolved against the container's files.
@@ -65,7 +66,16 @@ pub fn process(rootfs: &Path, p: &ProcessSpec<'_>) -> Result<oci_spec::runtime::
         .args(p.args.clone())
         .env(env)
         .cwd(cwd)
-        .capabilities(defaults.capabilities().clone().unwrap_or_default())
+        .capabilities(
+            oci_spec::runtime::LinuxCapabilitiesBuilder::default()
+                .bounding(p.capabilities.clone())
+                .effective(p.capabilities.clone())
+                .permitted(p.capabilities.clone())
+                .inheritable(oci_spec::runtime::Capabilities::new())
+                .ambient(oci_spec::runtime::Capabilities::new())
+                .build()
+                .map_err(err)?,
+        )
         .rlimits(defaults.rlimits().clone().unwrap_or_default())
         .no_new_privileges(false)
         .build()
@@ -83,9 +93,18 @@ pub fn build(
     let s = &c.spec;
     let mut args = vec![c.path.clone()];
     args.extend(c.args.iter().cloned());
+    let capabilities = super::caps::resolve(&s.host.cap_add, &s.host.cap_drop, s.host.privileged)?;
     let process = process(
         rootfs,
-        &ProcessSpec { args, env: &s.env, cwd: &s.working_dir, user: &s.user, tty: s.tty, hostname: &s.hostname },
+        &ProcessSpec {
+            args,
+            env: &s.env,
+            cwd: &s.working_dir,
+            user: &s.user,
+            tty: s.tty,
+            hostname: &s.hostname,
+            capabilities,
+        },
     )?;
     let defaults = Spec::default();
 
