@@ -150,3 +150,28 @@ async fn docker_cp_in_and_out() {
     assert!(text(&missing.stderr).contains("Could not find the file /no/such/file"), "{}", text(&missing.stderr));
     d.docker_ok(&["rm", "-f", "box"]);
 }
+
+#[tokio::test]
+async fn export_diff_and_workdir_creation() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    // A missing working directory is created, as Docker does.
+    assert_eq!(
+        d.docker_ok(&["run", "--name", "changer", "-w", "/made/here", &img, "sh", "-c", "pwd; touch f; rm /etc/group"]),
+        "/made/here\n"
+    );
+    let diff = d.docker_ok(&["diff", "changer"]);
+    for line in ["A /made", "A /made/here/f", "D /etc/group", "C /etc"] {
+        assert!(diff.lines().any(|l| l == line), "{line} missing from:\n{diff}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fs.tar");
+    d.docker_ok(&["export", "-o", out.to_str().unwrap(), "changer"]);
+    let names: Vec<String> = tar::Archive::new(std::fs::File::open(&out).unwrap())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with("made/here/f")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("bin/busybox")));
+    assert!(!names.iter().any(|n| n.ends_with("etc/group")), "deleted file exported");
+}

@@ -4,7 +4,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{archive, containers, events, exec, images, networks, stats, system, volumes};
+use crate::handlers::{archive, attach, containers, events, exec, images, networks, stats, system, volumes};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -21,9 +21,9 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/stop", post(containers::stop))
         .route("/containers/{id}/kill", post(containers::kill))
         .route("/containers/{id}/wait", post(containers::wait))
-        .route("/containers/{id}/logs", get(containers::logs))
-        .route("/containers/{id}/attach", post(containers::attach))
-        .route("/containers/{id}/resize", post(containers::resize))
+        .route("/containers/{id}/logs", get(attach::logs))
+        .route("/containers/{id}/attach", post(attach::attach))
+        .route("/containers/{id}/resize", post(attach::resize))
         .route("/containers/{id}/exec", post(exec::create))
         .route("/containers/{id}/restart", post(containers::restart))
         .route("/containers/{id}/pause", post(containers::pause))
@@ -33,6 +33,8 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/prune", post(containers::prune))
         .route("/containers/{id}/stats", get(stats::stats))
         .route("/containers/{id}/archive", get(archive::get).head(archive::head).put(archive::put))
+        .route("/containers/{id}/export", get(archive::export))
+        .route("/containers/{id}/changes", get(archive::changes))
         .route("/containers/{id}", delete(containers::remove))
         .route("/exec/{id}/start", post(exec::start))
         .route("/exec/{id}/json", get(exec::inspect))

@@ -92,3 +92,33 @@ pub async fn put(
     blocking(move || Ok(svc.write_path(&id, &path, reader, no_overwrite)?)).await?;
     Ok(StatusCode::OK)
 }
+
+/// `GET /containers/{id}/export`: the root filesystem as a tar.
+pub async fn export(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    state.containers.get(&id)?;
+    let (writer, body) = BodyWriter::new();
+    let svc = state.containers.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = svc.export(&id, writer) {
+            tracing::error!(error = %ApiError::from(e).message, "docker export failed mid-stream");
+        }
+    });
+    Ok(([(CONTENT_TYPE, HeaderValue::from_static("application/x-tar"))], body).into_response())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FilesystemChange {
+    path: String,
+    kind: u8,
+}
+
+/// `GET /containers/{id}/changes`: `docker diff`.
+pub async fn changes(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<FilesystemChange>>, ApiError> {
+    let svc = state.containers.clone();
+    let changes = blocking(move || Ok(svc.changes(&id)?)).await?;
+    Ok(axum::Json(changes.into_iter().map(|c| FilesystemChange { path: c.path, kind: c.kind }).collect()))
+}

@@ -2,6 +2,7 @@
 //! calls a service and converts the result to wire types; nothing more.
 
 pub mod archive;
+pub mod attach;
 pub mod containers;
 pub mod events;
 pub mod exec;

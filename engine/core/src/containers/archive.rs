@@ -109,6 +109,16 @@ impl ContainerService {
             let image = self.inner.images.inspect(c.image_id.as_str())?;
             rw.mount(&image.lower_dirs)?;
         }
+        let view = self.view(&c, &rw.merged);
+        let out = f(&c, &view);
+        if !running && self.get(&c.id).is_ok_and(|c| !matches!(c.state.status, Status::Running | Status::Paused)) {
+            let _ = rw.unmount();
+        }
+        out
+    }
+
+    /// The container's files as it sees them: `root` plus its mounts.
+    fn view(&self, c: &Container, root: &Path) -> View {
         let mut mounts = Vec::new();
         for m in &c.mounts {
             let source = match m.kind {
@@ -123,12 +133,15 @@ impl ContainerService {
             mounts.push((PathBuf::from(&m.target), source));
         }
         mounts.sort_by_key(|(t, _)| std::cmp::Reverse(t.as_os_str().len()));
-        let view = View { root: rw.merged.clone(), mounts };
-        let out = f(&c, &view);
-        if !running && self.get(&c.id).is_ok_and(|c| !matches!(c.state.status, Status::Running | Status::Paused)) {
-            let _ = rw.unmount();
-        }
-        out
+        View { root: root.into(), mounts }
+    }
+
+    /// Creates a directory inside the container (its working directory,
+    /// as Docker does), never following a link out of it.
+    pub(super) fn make_dir_in(&self, c: &Container, root: &Path, path: &str) -> Result<(), ContainerError> {
+        let view = self.view(c, root);
+        let host = view.host_path(&view.resolve(path, true)?);
+        std::fs::create_dir_all(&host).map_err(super::io_err("create", &host))
     }
 
     pub fn stat_path(&self, name: &str, path: &str) -> Result<PathStat, ContainerError> {
@@ -249,4 +262,65 @@ mod tests {
         let mounted = View { root: r.into(), mounts: vec![(PathBuf::from("/vol"), PathBuf::from("/srv/v"))] };
         assert_eq!(mounted.host_path(Path::new("/vol/a")), PathBuf::from("/srv/v/a"));
     }
+}
+
+/// One `docker diff` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    /// 0 modified, 1 added, 2 deleted (Docker's numbering).
+    pub kind: u8,
+}
+
+impl ContainerService {
+    /// `docker export`: the container's root filesystem (without its
+    /// mounts) as a tar.
+    pub fn export(&self, name: &str, out: impl Write) -> Result<(), ContainerError> {
+        self.with_view(name, |_, view| {
+            let mut tar = tar::Builder::new(out);
+            tar.follow_symlinks(false);
+            let err = |e: std::io::Error| ContainerError::Internal(format!("failed to export: {e}"));
+            tar.append_dir_all(".", &view.root).map_err(err)?;
+            tar.into_inner().and_then(|mut w| w.flush()).map_err(err)
+        })
+    }
+
+    /// `docker diff`: what the container changed relative to its image,
+    /// read from its writable layer.
+    pub fn changes(&self, name: &str) -> Result<Vec<Change>, ContainerError> {
+        let c = self.get(name)?;
+        let upper = RwLayer::at(&self.dirs(&c.id).data).upper;
+        let lowers = self.inner.images.inspect(c.image_id.as_str())?.lower_dirs;
+        let mut out = Vec::new();
+        walk_changes(&upper, Path::new("/"), &lowers, &mut out);
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+}
+
+fn walk_changes(dir: &Path, rel: &Path, lowers: &[PathBuf], out: &mut Vec<Change>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let path = rel.join(e.file_name());
+        let Ok(meta) = e.path().symlink_metadata() else { continue };
+        let in_lower =
+            lowers.iter().any(|l| l.join(path.strip_prefix("/").unwrap_or(&path)).symlink_metadata().is_ok());
+        let kind = if is_whiteout(&meta) {
+            2
+        } else if in_lower {
+            0
+        } else {
+            1
+        };
+        out.push(Change { path: path.display().to_string(), kind });
+        if meta.is_dir() {
+            walk_changes(&e.path(), &path, lowers, out);
+        }
+    }
+}
+
+/// An overlay whiteout: a 0/0 character device.
+fn is_whiteout(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_char_device() && meta.rdev() == 0
 }

@@ -18,7 +18,7 @@ mod runtime;
 mod spec;
 pub mod stats;
 
-pub use archive::PathStat;
+pub use archive::{Change, PathStat};
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
 pub use hub::{Hub, Input};

@@ -94,6 +94,9 @@ impl ContainerService {
         write(&hosts, HOSTS.into())?;
         write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
+        if !c.spec.working_dir.is_empty() {
+            self.make_dir_in(c, &rw.merged, &c.spec.working_dir)?;
+        }
         let network = self.network_ns(c)?;
         if matches!(network, NetworkNs::Host) {
             write(&hosts, std::fs::read_to_string("/etc/hosts").unwrap_or_default())?;
