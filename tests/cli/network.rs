@@ -85,3 +85,75 @@ async fn published_ports() {
     d.docker_ok(&["rm", "-f", "pub"]);
     std::net::TcpListener::bind(("0.0.0.0", port)).expect("port still held after rm");
 }
+
+#[tokio::test]
+async fn user_defined_networks() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let id = d.docker_ok(&["network", "create", "--subnet", "10.99.7.0/24", "--label", "app=berth", "appnet"]);
+    assert_eq!(id.trim().len(), 64);
+    let dup = d.docker(&["network", "create", "appnet"]);
+    assert!(text(&dup.stderr).contains("network with name appnet already exists"), "{}", text(&dup.stderr));
+    let overlap = d.docker(&["network", "create", "--subnet", "10.99.7.128/25", "other"]);
+    assert!(text(&overlap.stderr).contains("overlaps"), "{}", text(&overlap.stderr));
+    let custom = d.docker_ok(&["network", "ls", "--filter", "type=custom", "--format", "{{.Name}}"]);
+    assert_eq!(custom.trim(), "appnet");
+
+    // Members find each other by name and alias.
+    d.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "db",
+        "--network",
+        "appnet",
+        "--network-alias",
+        "database",
+        &img,
+        "sh",
+        "-c",
+        "while true; do nc -l -p 5432 -e echo db-here; done",
+    ]);
+    let ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.Networks.appnet.IPAddress}}", "db"]);
+    assert!(ip.starts_with("10.99.7."), "{ip}");
+    let out = d.docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "appnet",
+        &img,
+        "sh",
+        "-c",
+        "sleep 0.3; nc db 5432 </dev/null; sleep 0.5; nc database 5432 </dev/null",
+    ]);
+    assert_eq!(out, "db-here\ndb-here\n");
+    // The default bridge has no names, as in Docker.
+    let hosts = d.docker_ok(&["run", "--rm", &img, "cat", "/etc/hosts"]);
+    assert!(!hosts.contains(" db"), "{hosts}");
+
+    let members = d.docker_ok(&["network", "inspect", "--format", "{{range .Containers}}{{.Name}}{{end}}", "appnet"]);
+    assert_eq!(members.trim(), "db");
+    let busy = d.docker(&["network", "rm", "appnet"]);
+    assert!(text(&busy.stderr).contains("has active endpoints"), "{}", text(&busy.stderr));
+    d.docker_ok(&["rm", "-f", "db"]);
+    d.docker_ok(&["network", "rm", "appnet"]);
+    let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+    assert!(!text(&links.stdout).contains(&format!("br-{}", &id.trim()[..12])), "bridge left behind");
+
+    // An internal network has no way out: no NAT, forwarding dropped.
+    d.docker_ok(&["network", "create", "--internal", "--subnet", "10.99.8.0/24", "sealed"]);
+    d.docker_ok(&["run", "--rm", "--network", "sealed", &img, "true"]);
+    let dev = d.docker_ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{index .Options \"com.docker.network.bridge.name\"}}",
+        "sealed",
+    ]);
+    let table = format!("berth_{}", dev.trim().replace('-', "_"));
+    let rules = text(&Command::new("nft").args(["list", "table", "ip", &table]).output().unwrap().stdout);
+    assert!(rules.contains("drop") && !rules.contains("masquerade"), "{rules}");
+    let missing = d.docker(&["network", "rm", "nope"]);
+    assert!(text(&missing.stderr).contains("network nope not found"), "{}", text(&missing.stderr));
+    d.docker_ok(&["network", "prune", "-f"]);
+    assert_eq!(d.docker_ok(&["network", "ls", "--filter", "type=custom", "-q"]), "");
+}

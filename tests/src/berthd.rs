@@ -92,7 +92,9 @@ impl Berthd {
     }
 }
 
-/// A bridge name (≤ 15 bytes) and subnet no other engine of this test run uses.
+/// A bridge name (≤ 15 bytes) and subnet no other engine of this test run
+/// uses, from 10.200.0.0–10.255.255.0 (tests that create networks of their
+/// own take subnets outside that range).
 fn unique_bridge() -> (String, String) {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -73,6 +73,13 @@ pub async fn create(
             publish_all: host.publish_all_ports,
         },
         exposed_ports: req.exposed_ports.unwrap_or_default().into_keys().collect(),
+        network_aliases: req
+            .networking_config
+            .and_then(|n| n.endpoints_config)
+            .into_iter()
+            .flat_map(|m| m.into_values())
+            .flat_map(|e| e.aliases.unwrap_or_default())
+            .collect(),
     };
     let mut config_json = body;
     let host_config_json = config_json
@@ -145,7 +152,7 @@ fn endpoint_settings(c: &Container) -> std::collections::BTreeMap<String, Endpoi
         .iter()
         .map(|ep| {
             (
-                "bridge".to_string(),
+                ep.network.clone(),
                 EndpointSettings {
                     network_id: ep.network_id.clone(),
                     endpoint_id: ep.endpoint_id.clone(),
@@ -153,7 +160,7 @@ fn endpoint_settings(c: &Container) -> std::collections::BTreeMap<String, Endpoi
                     ip_address: ep.ip.to_string(),
                     ip_prefix_len: ep.prefix,
                     mac_address: ep.mac.clone(),
-                    aliases: None,
+                    aliases: (!c.spec.network_aliases.is_empty()).then(|| c.spec.network_aliases.clone()),
                 },
             )
         })

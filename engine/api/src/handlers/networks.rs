@@ -1,14 +1,19 @@
-//! `/networks`: the built-in networks (`bridge`, `host`, `none`). Creating
-//! user-defined networks is not built yet and says so.
+//! `/networks`: the default bridge, `host`, `none`, and user-defined
+//! bridge networks.
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
+use berth_core::events::{Event, ObjectType};
+use berth_core::filters::Filters;
+use berth_core::network::BridgeNetwork;
 use http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::query::Params;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -51,16 +56,13 @@ struct NetworkContainer {
     ipv6_address: String,
 }
 
-/// The three built-in networks; the IDs of host and none derive from
-/// the bridge's so they stay stable.
-fn builtin(state: &AppState) -> Vec<NetworkResource> {
-    let b = state.network.bridge();
-    let members: BTreeMap<String, NetworkContainer> = state
+fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
+    let containers = state
         .containers
         .list()
         .into_iter()
         .filter_map(|c| {
-            let ep = c.endpoint?;
+            let ep = c.endpoint.filter(|e| e.network_id == n.id)?;
             Some((
                 c.id,
                 NetworkContainer {
@@ -73,49 +75,194 @@ fn builtin(state: &AppState) -> Vec<NetworkResource> {
             ))
         })
         .collect();
-    let net =
-        |name: &str, id: String, driver: &str, config: Vec<BTreeMap<String, String>>, containers| NetworkResource {
-            name: name.into(),
-            id,
-            created: b.created.clone(),
-            scope: "local".into(),
-            driver: driver.into(),
-            enable_ipv6: false,
-            ipam: Ipam { driver: "default".into(), config },
-            internal: false,
-            attachable: false,
-            ingress: false,
-            containers,
-            options: BTreeMap::new(),
-            labels: BTreeMap::new(),
-        };
-    let derived = |salt: &str| berth_core::content::Digest::of(format!("{}{salt}", b.id).as_bytes()).hex().to_string();
-    let subnet = BTreeMap::from([
-        ("Subnet".to_string(), b.subnet.to_string()),
-        ("Gateway".to_string(), b.subnet.gateway().to_string()),
+    let config = BTreeMap::from([
+        ("Subnet".to_string(), n.subnet.to_string()),
+        ("Gateway".to_string(), n.subnet.gateway().to_string()),
     ]);
-    vec![
-        net("bridge", b.id.clone(), "bridge", vec![subnet], members),
-        net("host", derived("host"), "host", vec![], BTreeMap::new()),
-        net("none", derived("none"), "null", vec![], BTreeMap::new()),
-    ]
+    let mut options = n.options.clone();
+    options.insert("com.docker.network.bridge.name".into(), n.device.clone());
+    NetworkResource {
+        name: n.name.clone(),
+        id: n.id.clone(),
+        created: n.created.clone(),
+        scope: "local".into(),
+        driver: "bridge".into(),
+        enable_ipv6: false,
+        ipam: Ipam { driver: "default".into(), config: vec![config] },
+        internal: n.internal,
+        attachable: false,
+        ingress: false,
+        containers,
+        options,
+        labels: n.labels.clone(),
+    }
 }
 
-pub async fn list(State(state): State<AppState>) -> Json<Vec<NetworkResource>> {
-    Json(builtin(&state))
+/// `host` and `none`, whose IDs derive from the default bridge's so they stay stable.
+fn special(default: &BridgeNetwork, name: &str, driver: &str) -> NetworkResource {
+    NetworkResource {
+        name: name.into(),
+        id: berth_core::content::Digest::of(format!("{}{name}", default.id).as_bytes()).hex().to_string(),
+        created: default.created.clone(),
+        scope: "local".into(),
+        driver: driver.into(),
+        enable_ipv6: false,
+        ipam: Ipam { driver: "default".into(), config: vec![] },
+        internal: false,
+        attachable: false,
+        ingress: false,
+        containers: BTreeMap::new(),
+        options: BTreeMap::new(),
+        labels: BTreeMap::new(),
+    }
+}
+
+fn all(state: &AppState) -> Vec<NetworkResource> {
+    let nets = state.network.list();
+    let mut out: Vec<NetworkResource> = nets.iter().map(|n| resource(state, n)).collect();
+    out.insert(1, special(&nets[0], "host", "host"));
+    out.insert(2, special(&nets[0], "none", "null"));
+    out
+}
+
+pub const LIST_FILTER_KEYS: &[&str] = &["dangling", "driver", "id", "label", "name", "scope", "type"];
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+) -> Result<Json<Vec<NetworkResource>>, ApiError> {
+    let f = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
+    f.validate(LIST_FILTER_KEYS)?;
+    let builtin = |n: &NetworkResource| matches!(n.name.as_str(), "bridge" | "host" | "none");
+    Ok(Json(
+        all(&state)
+            .into_iter()
+            .filter(|n| {
+                f.values("name").all(|v| n.name.contains(v))
+                    && f.fuzzy("id", &n.id)
+                    && f.exact("driver", &n.driver)
+                    && f.labels("label", &n.labels)
+                    && f.values("type").all(|t| (t == "builtin") == builtin(n))
+            })
+            .collect(),
+    ))
 }
 
 pub async fn inspect(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<NetworkResource>, ApiError> {
-    builtin(&state)
-        .into_iter()
-        .find(|n| n.name == name || (!name.is_empty() && n.id.starts_with(&name)))
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("network {name} not found")))
+    let nets = all(&state);
+    let by_name = nets.iter().position(|n| n.name == name || n.id == name);
+    let idx = by_name.or_else(|| {
+        let mut m = nets.iter().enumerate().filter(|(_, n)| !name.is_empty() && n.id.starts_with(&name));
+        match (m.next(), m.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    });
+    let idx = idx.ok_or_else(|| ApiError::not_found(format!("network {name} not found")))?;
+    Ok(Json(nets.into_iter().nth(idx).expect("index from the same list")))
 }
 
-pub async fn create() -> ApiError {
-    ApiError::new(StatusCode::NOT_IMPLEMENTED, "user-defined networks are not supported by Berth yet")
+/// `POST /networks/create`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkCreateRequest {
+    name: String,
+    driver: String,
+    internal: bool,
+    #[serde(rename = "IPAM")]
+    ipam: Option<IpamRequest>,
+    options: Option<BTreeMap<String, String>>,
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct IpamRequest {
+    config: Option<Vec<BTreeMap<String, String>>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkCreateResponse {
+    id: String,
+    warning: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<NetworkCreateRequest>,
+) -> Result<(StatusCode, Json<NetworkCreateResponse>), ApiError> {
+    if !matches!(req.driver.as_str(), "" | "bridge") {
+        return Err(ApiError::not_found(format!("plugin \"{}\" not found", req.driver)));
+    }
+    let subnet =
+        req.ipam.and_then(|i| i.config).and_then(|c| c.into_iter().next()).and_then(|c| c.get("Subnet").cloned());
+    let n = state.network.create(
+        &req.name,
+        subnet.as_deref(),
+        req.internal,
+        req.labels.unwrap_or_default(),
+        req.options.unwrap_or_default(),
+    )?;
+    state.events.publish(network_event(&n, "create"));
+    Ok((StatusCode::CREATED, Json(NetworkCreateResponse { id: n.id, warning: String::new() })))
+}
+
+fn network_event(n: &BridgeNetwork, action: &str) -> Event {
+    let attrs = BTreeMap::from([("name".to_string(), n.name.clone()), ("type".to_string(), "bridge".to_string())]);
+    Event::now(ObjectType::Network, action, n.id.clone(), attrs)
+}
+
+pub async fn remove(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    if matches!(name.as_str(), "host" | "none") {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("{name} is a pre-defined network and cannot be removed"),
+        ));
+    }
+    let n = state.network.get(&name)?;
+    if state
+        .containers
+        .list()
+        .iter()
+        .any(|c| c.endpoint.as_ref().is_some_and(|e| e.network_id == n.id) || c.spec.host.network_mode == n.name)
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("error while removing network: network {} id {} has active endpoints", n.name, n.id),
+        ));
+    }
+    let n = state.network.remove(&n.id).await?;
+    state.events.publish(network_event(&n, "destroy"));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn prune(State(state): State<AppState>) -> Result<Json<NetworkPruneResponse>, ApiError> {
+    let mut deleted = Vec::new();
+    for n in state.network.list().into_iter().filter(|n| !n.is_default()) {
+        let used = state.containers.list().iter().any(|c| c.spec.host.network_mode == n.name);
+        if !used {
+            let n = state.network.remove(&n.id).await?;
+            state.events.publish(network_event(&n, "destroy"));
+            deleted.push(n.name);
+        }
+    }
+    Ok(Json(NetworkPruneResponse { networks_deleted: (!deleted.is_empty()).then_some(deleted) }))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkPruneResponse {
+    networks_deleted: Option<Vec<String>>,
+}
+
+/// Joining and leaving networks at runtime is still to come.
+pub async fn connect() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "connecting a container to a network at runtime is not supported by Berth yet",
+    )
 }

@@ -29,6 +29,20 @@ pub struct ContainerCreateRequest {
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     pub healthcheck: Option<HealthConfig>,
     pub host_config: Option<HostConfig>,
+    pub networking_config: Option<NetworkingConfig>,
+}
+
+/// `NetworkingConfig` of a create request: per-network endpoint settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkingConfig {
+    pub endpoints_config: Option<BTreeMap<String, EndpointConfig>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EndpointConfig {
+    pub aliases: Option<Vec<String>>,
 }
 
 /// `Config.Healthcheck` (durations in nanoseconds).

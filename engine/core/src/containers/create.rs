@@ -52,7 +52,9 @@ impl ContainerService {
             m if m.starts_with("container:") => {
                 self.get(&m["container:".len()..])?;
             }
-            other => return Err(ContainerError::NetworkNotFound(other.into())),
+            other => {
+                self.inner.network.get(other).map_err(|_| ContainerError::NetworkNotFound(other.into()))?;
+            }
         }
         super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
         let image = self.inner.images.inspect(&spec.image)?;

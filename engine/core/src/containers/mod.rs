@@ -7,6 +7,7 @@ mod caps;
 mod create;
 mod exec;
 pub mod health;
+mod hosts;
 mod hub;
 mod lifecycle;
 pub mod logs;

@@ -29,6 +29,9 @@ pub struct ContainerSpec {
     /// `port/proto` the container exposes (request and image).
     #[serde(default)]
     pub exposed_ports: Vec<String>,
+    /// Extra names on its network (`--network-alias`).
+    #[serde(default)]
+    pub network_aliases: Vec<String>,
     pub host: HostSpec,
 }
 

@@ -60,6 +60,9 @@ impl ContainerService {
                 })?;
                 self.emit(&c, "start", &[]);
                 self.start_healthcheck(&c.id);
+                if let Some(ep) = &c.endpoint {
+                    self.refresh_hosts(&ep.network_id);
+                }
                 Ok(())
             }
             Err(e) => {
@@ -91,7 +94,7 @@ impl ContainerService {
         let resolv = dirs.data.join("resolv.conf");
         let write = |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(io_err("write", p));
         write(&hostname, format!("{}\n", c.spec.hostname))?;
-        write(&hosts, HOSTS.into())?;
+        write(&hosts, super::hosts::BASE.into())?;
         write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
         if !c.spec.working_dir.is_empty() {
@@ -164,8 +167,12 @@ impl ContainerService {
         };
         // The network goes in between creation and start, so the process
         // finds its interface ready.
-        let endpoint = if bridged(c) {
-            match self.inner.network.connect(&c.id, created, &self.port_bindings(c)).await {
+        let endpoint = if let Some(name) = bridge_network(c) {
+            let joined = match self.inner.network.get(name) {
+                Ok(net) => self.inner.network.connect(&c.id, created, &net, &self.port_bindings(c)).await,
+                Err(e) => Err(e),
+            };
+            match joined {
                 Ok(ep) => Some(ep),
                 Err(e) => {
                     self.abort_shim(&c.id);
@@ -176,9 +183,9 @@ impl ContainerService {
             None
         };
         if let Some(ep) = &endpoint {
-            let line = format!("{}\t{}\n", ep.ip, c.spec.hostname);
-            let append = std::fs::OpenOptions::new().append(true).open(&hosts);
-            let _ = append.and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+            // Before the process runs: it may look its peers up at once.
+            let text = self.hosts_text(c, ep);
+            std::fs::write(&hosts, text).map_err(io_err("write", &hosts))?;
         }
         // Attach before the process runs so none of its output is missed.
         self.monitor(&c.id).await?;
@@ -364,8 +371,9 @@ impl ContainerService {
             None => (255, now(), "the container's shim exited without recording an exit status".to_string()),
         };
         let _ = RwLayer::at(&self.dirs(id).data).unmount();
-        if let Some(ep) = self.get(id).ok().and_then(|c| c.endpoint) {
-            self.inner.network.disconnect(id, ep.ip).await;
+        let left = self.get(id).ok().and_then(|c| c.endpoint);
+        if let Some(ep) = &left {
+            self.inner.network.disconnect(id, ep).await;
         }
         let Ok(c) = self.update(id, |r| {
             r.endpoint = None;
@@ -380,6 +388,9 @@ impl ContainerService {
         }) else {
             return;
         };
+        if let Some(ep) = &left {
+            self.refresh_hosts(&ep.network_id);
+        }
         if let Ok(hub) = self.hub(id) {
             hub.record_exit(code);
         }
@@ -404,7 +415,7 @@ impl ContainerService {
             .is_some_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok());
         if alive && paths.attach_socket().exists() {
             if let Some(ep) = self.get(id).ok().and_then(|c| c.endpoint) {
-                self.inner.network.reserve(ep.ip);
+                self.inner.network.reserve(&ep.network_id, ep.ip);
                 if let Err(e) = self.inner.network.publish(id, ep.ip, &ep.ports).await {
                     tracing::warn!(container = %id, error = %e, "failed to republish ports");
                 }
@@ -428,13 +439,14 @@ async fn next_line(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildS
     }
 }
 
-/// The container's /etc/hosts until networking adds its own entries.
-const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n\
-                     ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-
-/// Whether the container goes on the default bridge.
-fn bridged(c: &super::Container) -> bool {
-    matches!(c.spec.host.network_mode.as_str(), "" | "default" | "bridge")
+/// The bridge network the container joins, if any.
+fn bridge_network(c: &super::Container) -> Option<&str> {
+    match c.spec.host.network_mode.as_str() {
+        "" | "default" | "bridge" => Some("bridge"),
+        "none" | "host" => None,
+        m if m.starts_with("container:") => None,
+        name => Some(name),
+    }
 }
 
 fn runtime_error(msg: &str) -> ContainerError {

@@ -11,7 +11,7 @@ mod proxy;
 
 pub use ipam::Subnet;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -33,6 +33,14 @@ pub enum NetworkError {
     PortInUse(String),
     #[error("no free address in {0}")]
     Exhausted(String),
+    #[error("network {0} not found")]
+    NotFound(String),
+    #[error("network with name {0} already exists")]
+    Exists(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("failed to {action} {path}")]
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
 }
@@ -40,8 +48,10 @@ pub enum NetworkError {
 impl Classify for NetworkError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::PortInUse(_) => ErrorKind::Conflict,
-            Self::BadBip(_) => ErrorKind::InvalidParameter,
+            Self::PortInUse(_) | Self::Exists(_) => ErrorKind::Conflict,
+            Self::BadBip(_) | Self::Invalid(_) => ErrorKind::InvalidParameter,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Forbidden(_) => ErrorKind::Forbidden,
             _ => ErrorKind::Internal,
         }
     }
@@ -61,6 +71,9 @@ pub struct PortBinding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     pub network_id: String,
+    /// The network's name when the container joined it.
+    #[serde(default = "default_name")]
+    pub network: String,
     pub endpoint_id: String,
     pub ip: Ipv4Addr,
     pub prefix: u8,
@@ -70,15 +83,35 @@ pub struct Endpoint {
     pub ports: Vec<PortBinding>,
 }
 
-/// The default bridge network's identity, kept so it stays the same.
+/// A bridge network: the default one (`bridge`) or a user-defined one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BridgeNetwork {
     pub id: String,
+    #[serde(default = "default_name")]
+    pub name: String,
     pub subnet: Subnet,
     pub created: String,
     /// The Linux bridge device.
     #[serde(default)]
     pub device: String,
+    /// No route out: no NAT.
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+fn default_name() -> String {
+    "bridge".into()
+}
+
+impl BridgeNetwork {
+    /// The default network, created with the engine; it cannot be removed.
+    pub fn is_default(&self) -> bool {
+        self.name == "bridge"
+    }
 }
 
 #[derive(Clone)]
@@ -87,22 +120,30 @@ pub struct NetworkService {
 }
 
 struct Inner {
-    bridge: BridgeNetwork,
-    used: Mutex<BTreeSet<Ipv4Addr>>,
+    dir: PathBuf,
+    networks: Mutex<Vec<BridgeNetwork>>,
+    used: Mutex<HashMap<String, BTreeSet<Ipv4Addr>>>,
     proxies: Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
-    ready: tokio::sync::OnceCell<()>,
+    /// Networks whose bridge and NAT are in place.
+    ready: tokio::sync::Mutex<BTreeSet<String>>,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> NetworkError {
+    let path = path.to_path_buf();
+    move |source| NetworkError::Io { action, path, source }
 }
 
 impl NetworkService {
-    /// Loads (or chooses and records) the default bridge's subnet. The
-    /// kernel side is set up when the first container needs it.
+    /// Loads the networks, choosing (and recording) the default bridge's
+    /// subnet on first start. The kernel side of a network is set up when
+    /// its first container needs it.
     pub fn open(data_root: &Path, device: &str, bip: Option<&str>) -> Result<Self, NetworkError> {
         let dir = data_root.join("network");
-        std::fs::create_dir_all(&dir).map_err(|source| NetworkError::Io {
-            action: "create",
-            path: dir.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let path = dir.join("bridge.json");
         let wanted = bip.map(|b| Subnet::parse(b).ok_or_else(|| NetworkError::BadBip(b.into()))).transpose()?;
         let saved = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<BridgeNetwork>(&b).ok());
@@ -116,78 +157,189 @@ impl NetworkService {
                 };
                 let b = BridgeNetwork {
                     id: crate::containers::names::new_id(),
+                    name: default_name(),
                     subnet,
-                    created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+                    created: now(),
                     device: device.into(),
+                    internal: false,
+                    labels: BTreeMap::new(),
+                    options: BTreeMap::new(),
                 };
                 let bytes = serde_json::to_vec(&b).unwrap_or_default();
-                std::fs::write(&path, bytes).map_err(|source| NetworkError::Io { action: "write", path, source })?;
+                std::fs::write(&path, bytes).map_err(io("write", &path))?;
                 b
             }
         };
         bridge.device = device.into();
+        let user: Vec<BridgeNetwork> = std::fs::read(dir.join("networks.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let mut networks = vec![bridge];
+        networks.extend(user);
         Ok(Self {
             inner: Arc::new(Inner {
-                bridge,
-                used: Mutex::new(BTreeSet::new()),
+                dir,
+                networks: Mutex::new(networks),
+                used: Mutex::new(HashMap::new()),
                 proxies: Mutex::new(HashMap::new()),
-                ready: tokio::sync::OnceCell::new(),
+                ready: tokio::sync::Mutex::new(BTreeSet::new()),
             }),
         })
     }
 
-    pub fn bridge(&self) -> &BridgeNetwork {
-        &self.inner.bridge
+    fn networks(&self) -> std::sync::MutexGuard<'_, Vec<BridgeNetwork>> {
+        self.inner.networks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every bridge network, the default first.
+    pub fn list(&self) -> Vec<BridgeNetwork> {
+        self.networks().clone()
+    }
+
+    /// The default bridge network.
+    pub fn bridge(&self) -> BridgeNetwork {
+        self.networks()[0].clone()
+    }
+
+    /// By name, full ID or unique ID prefix.
+    pub fn get(&self, name: &str) -> Result<BridgeNetwork, NetworkError> {
+        let nets = self.networks();
+        if let Some(n) = nets.iter().find(|n| n.name == name || n.id == name) {
+            return Ok(n.clone());
+        }
+        let mut matches = nets.iter().filter(|n| !name.is_empty() && n.id.starts_with(name));
+        match (matches.next(), matches.next()) {
+            (Some(n), None) => Ok(n.clone()),
+            _ => Err(NetworkError::NotFound(name.into())),
+        }
+    }
+
+    fn save(&self, nets: &[BridgeNetwork]) -> Result<(), NetworkError> {
+        let path = self.inner.dir.join("networks.json");
+        let bytes = serde_json::to_vec(&nets[1..]).unwrap_or_default();
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes).map_err(io("write", &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io("write", &path))
+    }
+
+    /// `docker network create` (bridge driver).
+    pub fn create(
+        &self,
+        name: &str,
+        subnet: Option<&str>,
+        internal: bool,
+        labels: BTreeMap<String, String>,
+        options: BTreeMap<String, String>,
+    ) -> Result<BridgeNetwork, NetworkError> {
+        if name.is_empty() || matches!(name, "host" | "none") {
+            return Err(NetworkError::Invalid(format!("network name {name:?} is reserved or empty")));
+        }
+        let mut nets = self.networks();
+        if nets.iter().any(|n| n.name == name) {
+            return Err(NetworkError::Exists(name.into()));
+        }
+        let subnet = match subnet {
+            Some(s) => {
+                let s = Subnet::parse(s).ok_or_else(|| NetworkError::Invalid(format!("invalid subnet {s:?}")))?;
+                if let Some(other) = nets.iter().find(|n| n.subnet.overlaps(&s)) {
+                    return Err(NetworkError::Invalid(format!(
+                        "Pool overlaps with other one on this address space ({} of network {})",
+                        other.subnet, other.name
+                    )));
+                }
+                s
+            }
+            None => {
+                let mut taken = ipam::host_routes();
+                taken.extend(nets.iter().map(|n| n.subnet));
+                ipam::pick_subnet(&taken).ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?
+            }
+        };
+        let id = crate::containers::names::new_id();
+        let device =
+            options.get("com.docker.network.bridge.name").cloned().unwrap_or_else(|| format!("br-{}", &id[..12]));
+        let n = BridgeNetwork { id, name: name.into(), subnet, created: now(), device, internal, labels, options };
+        nets.push(n.clone());
+        self.save(&nets)?;
+        Ok(n)
+    }
+
+    /// Removes a user-defined network and its bridge and NAT table.
+    pub async fn remove(&self, name: &str) -> Result<BridgeNetwork, NetworkError> {
+        let n = self.get(name)?;
+        if n.is_default() {
+            return Err(NetworkError::Forbidden(format!("{} is a pre-defined network and cannot be removed", n.name)));
+        }
+        {
+            let mut nets = self.networks();
+            nets.retain(|x| x.id != n.id);
+            self.save(&nets)?;
+        }
+        self.inner.ready.lock().await.remove(&n.id);
+        link::unplug(&n.device).await?;
+        nat::remove(&n.device);
+        Ok(n)
     }
 
     /// Marks addresses of containers that kept running across a restart.
-    pub fn reserve(&self, ip: Ipv4Addr) {
-        self.inner.used.lock().unwrap_or_else(|p| p.into_inner()).insert(ip);
+    pub fn reserve(&self, network_id: &str, ip: Ipv4Addr) {
+        self.inner.used.lock().unwrap_or_else(|p| p.into_inner()).entry(network_id.into()).or_default().insert(ip);
     }
 
-    async fn ensure_ready(&self) -> Result<(), NetworkError> {
-        let s = self.inner.bridge.subnet;
-        self.inner
-            .ready
-            .get_or_try_init(|| async {
-                link::ensure_bridge(&self.inner.bridge.device, s.gateway(), s.prefix).await?;
-                nat::enable_forwarding()?;
-                nat::apply(&self.inner.bridge.device, &s)
-            })
-            .await
-            .map(drop)
+    async fn ensure_ready(&self, n: &BridgeNetwork) -> Result<(), NetworkError> {
+        let mut ready = self.inner.ready.lock().await;
+        if ready.contains(&n.id) {
+            return Ok(());
+        }
+        link::ensure_bridge(&n.device, n.subnet.gateway(), n.subnet.prefix).await?;
+        if !n.internal {
+            nat::enable_forwarding()?;
+        }
+        nat::apply(&n.device, &n.subnet, n.internal)?;
+        ready.insert(n.id.clone());
+        Ok(())
     }
 
-    /// Puts the container whose init is `pid` on the bridge and publishes
+    /// Puts the container whose init is `pid` on `network` and publishes
     /// its ports.
-    pub async fn connect(&self, container_id: &str, pid: i32, ports: &[PortBinding]) -> Result<Endpoint, NetworkError> {
-        self.ensure_ready().await?;
-        let s = self.inner.bridge.subnet;
+    pub async fn connect(
+        &self,
+        container_id: &str,
+        pid: i32,
+        network: &BridgeNetwork,
+        ports: &[PortBinding],
+    ) -> Result<Endpoint, NetworkError> {
+        self.ensure_ready(network).await?;
+        let s = network.subnet;
         let ip = {
             let mut used = self.inner.used.lock().unwrap_or_else(|p| p.into_inner());
-            let ip = ipam::allocate(&s, &used).ok_or_else(|| NetworkError::Exhausted(s.to_string()))?;
+            let used = used.entry(network.id.clone()).or_default();
+            let ip = ipam::allocate(&s, used).ok_or_else(|| NetworkError::Exhausted(s.to_string()))?;
             used.insert(ip);
             ip
         };
         let o = ip.octets();
         let mac = [0x02, 0x42, o[0], o[1], o[2], o[3]];
+        let endpoint = Endpoint {
+            network_id: network.id.clone(),
+            network: network.name.clone(),
+            endpoint_id: crate::containers::names::new_id(),
+            ip,
+            prefix: s.prefix,
+            gateway: s.gateway(),
+            mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
+            ports: Vec::new(),
+        };
         let result = async {
-            link::plug(&self.inner.bridge.device, &host_if(container_id), pid, ip, s.prefix, s.gateway(), mac).await?;
+            link::plug(&network.device, &host_if(container_id), pid, ip, s.prefix, s.gateway(), mac).await?;
             self.publish(container_id, ip, ports).await
         }
         .await;
         match result {
-            Ok(ports) => Ok(Endpoint {
-                network_id: self.inner.bridge.id.clone(),
-                endpoint_id: crate::containers::names::new_id(),
-                ip,
-                prefix: s.prefix,
-                gateway: s.gateway(),
-                mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
-                ports,
-            }),
+            Ok(ports) => Ok(Endpoint { ports, ..endpoint }),
             Err(e) => {
-                self.disconnect(container_id, ip).await;
+                self.disconnect(container_id, &endpoint).await;
                 Err(e)
             }
         }
@@ -222,15 +374,17 @@ impl NetworkService {
         Ok(bound)
     }
 
-    /// Takes the container off the bridge and frees its address and ports.
-    pub async fn disconnect(&self, container_id: &str, ip: Ipv4Addr) {
+    /// Takes the container off its network and frees its address and ports.
+    pub async fn disconnect(&self, container_id: &str, endpoint: &Endpoint) {
         if let Some(tasks) = self.inner.proxies.lock().unwrap_or_else(|p| p.into_inner()).remove(container_id) {
             tasks.iter().for_each(JoinHandle::abort);
         }
         if let Err(e) = link::unplug(&host_if(container_id)).await {
             tracing::warn!(container = %container_id, error = %e, "failed to remove veth");
         }
-        self.inner.used.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+        if let Some(used) = self.inner.used.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&endpoint.network_id) {
+            used.remove(&endpoint.ip);
+        }
     }
 }
 

@@ -10,19 +10,27 @@ use super::NetworkError;
 
 /// Masquerades traffic leaving `bridge`'s subnet for other interfaces, and
 /// lets it through the forward hook.
-pub fn apply(bridge: &str, subnet: &Subnet) -> Result<(), NetworkError> {
+pub fn apply(bridge: &str, subnet: &Subnet, internal: bool) -> Result<(), NetworkError> {
     let table = table_name(bridge);
+    // An internal network may talk only to itself.
+    let egress = if internal {
+        format!("iifname \"{bridge}\" oifname != \"{bridge}\" drop")
+    } else {
+        format!("iifname \"{bridge}\" accept")
+    };
+    let masquerade =
+        if internal { String::new() } else { format!("ip saddr {subnet} oifname != \"{bridge}\" masquerade") };
     let ruleset = format!(
         "table ip {table} {{}}\n\
          delete table ip {table}\n\
          table ip {table} {{\n\
            chain postrouting {{\n\
              type nat hook postrouting priority srcnat; policy accept;\n\
-             ip saddr {subnet} oifname != \"{bridge}\" masquerade\n\
+             {masquerade}\n\
            }}\n\
            chain forward {{\n\
              type filter hook forward priority filter; policy accept;\n\
-             iifname \"{bridge}\" accept\n\
+             {egress}\n\
              oifname \"{bridge}\" ct state established,related accept\n\
            }}\n\
          }}\n"
@@ -44,6 +52,11 @@ pub fn apply(bridge: &str, subnet: &Subnet) -> Result<(), NetworkError> {
         return Err(NetworkError::Nat(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
     Ok(())
+}
+
+/// Deletes a bridge's table (its network is gone).
+pub fn remove(bridge: &str) {
+    let _ = Command::new("nft").args(["delete", "table", "ip", &table_name(bridge)]).stderr(Stdio::null()).status();
 }
 
 /// The nftables table of a bridge.
