@@ -29,6 +29,10 @@ async fn run_prints_output_and_returns_exit_codes() {
 
     let info = d.docker_ok(&["info", "--format", "{{.Containers}} {{.ContainersStopped}}"]);
     assert_eq!(info.trim(), "1 1");
+    let df = d.docker_ok(&["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]);
+    assert!(df.contains("Containers 1 0"), "{df}");
+    let images = d.docker_ok(&["system", "df", "-v", "--format", "{{range .Containers}}{{.Names}}{{end}}"]);
+    assert_eq!(images.trim(), "three");
 }
 
 #[tokio::test]

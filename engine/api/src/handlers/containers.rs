@@ -364,7 +364,7 @@ pub async fn list(
     Ok(Json(out))
 }
 
-fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
+pub(crate) fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
     let mut command = vec![c.path.clone()];
     command.extend(c.args.iter().cloned());
     ContainerSummaryItem {
@@ -385,6 +385,7 @@ fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
                 r#type: p.protocol.clone(),
             })
             .collect(),
+        size_rw: None,
         labels: c.spec.labels.clone(),
         state: c.state.status.as_str().into(),
         status: status_text(c),

@@ -74,6 +74,7 @@ pub async fn start(
         hijack.ok_or_else(|| ApiError::bad_request("exec start needs a connection upgrade unless Detach is set"))?;
     let (want_out, want_err) = (rec.config.attach_stdout, rec.config.attach_stderr);
     let kind = StreamKind::for_container(tty);
+    let containers = state.containers.clone();
     Ok(hijack.respond(kind, move |conn| async move {
         let (mut rd, mut wr) = tokio::io::split(conn);
         if let Some(mut stdin) = io.stdin {
@@ -109,6 +110,9 @@ pub async fn start(
                 break;
             }
         }
+        // The client asks for the exit code as soon as the stream ends:
+        // have it recorded first.
+        containers.exec_wait(&id).await;
         let _ = wr.flush().await;
         let _ = wr.shutdown().await;
     }))

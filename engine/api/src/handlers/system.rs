@@ -201,9 +201,20 @@ pub async fn disk_usage(State(state): State<AppState>) -> Result<Json<SystemData
     })
     .await
     .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let containers = state
+        .containers
+        .list()
+        .iter()
+        .map(|c| {
+            let mut item = super::containers::summary(&state, c);
+            item.size_rw = Some(state.containers.rw_size(&c.id) as i64);
+            item
+        })
+        .collect();
     Ok(Json(SystemDataUsageResponse {
         layers_size: usage.layers_size as i64,
         volumes,
+        containers,
         images: usage
             .images
             .into_iter()

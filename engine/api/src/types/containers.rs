@@ -292,6 +292,8 @@ pub struct ContainerSummaryItem {
     pub command: String,
     pub created: i64,
     pub ports: Vec<Port>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<i64>,
     pub labels: BTreeMap<String, String>,
     pub state: String,
     pub status: String,

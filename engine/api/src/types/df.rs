@@ -1,38 +1,17 @@
 //! `GET /system/df` and the summaries it lists.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
-use super::{ImageSummary, Volume};
+use super::{ContainerSummaryItem, ImageSummary, Volume};
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SystemDataUsageResponse {
     pub layers_size: i64,
     pub images: Vec<ImageSummary>,
-    pub containers: Vec<ContainerSummary>,
+    pub containers: Vec<ContainerSummaryItem>,
     pub volumes: Vec<Volume>,
     pub build_cache: Vec<BuildCache>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContainerSummary {
-    pub id: String,
-    pub names: Vec<String>,
-    pub image: String,
-    #[serde(rename = "ImageID")]
-    pub image_id: String,
-    pub command: String,
-    pub created: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    pub labels: BTreeMap<String, String>,
-    pub state: String,
-    pub status: String,
 }
 
 #[derive(Debug, Serialize)]

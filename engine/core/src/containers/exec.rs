@@ -88,6 +88,19 @@ impl ContainerService {
         self.execs().records.get(id).cloned().ok_or_else(|| ContainerError::NotFound(format!("exec instance {id}")))
     }
 
+    /// Waits until the exec's process has been reaped; its exit code.
+    pub async fn exec_wait(&self, id: &str) -> Option<i32> {
+        // The reaper records the code right after the process exits.
+        for _ in 0..1000 {
+            match self.exec_get(id) {
+                Ok(r) if r.exit_code.is_some() => return r.exit_code,
+                Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
     pub fn exec_resize(&self, id: &str, rows: u16, cols: u16) -> Result<(), ContainerError> {
         self.exec_get(id)?;
         if let Some(t) = self.execs().terminals.get(id) {

@@ -112,13 +112,8 @@ impl ContainerService {
             for mut r in [io.stdout, io.stderr].into_iter().flatten() {
                 let _ = (&mut r).take(MAX_OUTPUT as u64).read_to_end(&mut output).await;
             }
-            // The exit code is recorded once the process is reaped.
-            loop {
-                if let Some(code) = self.exec_get(&exec).ok().and_then(|r| r.exit_code) {
-                    return Ok::<_, String>((code, output));
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            let code = self.exec_wait(&exec).await.ok_or("the check's exit status was lost")?;
+            Ok::<_, String>((code, output))
         };
         let (exit_code, output) = match tokio::time::timeout(timeout, run).await {
             Ok(Ok((code, out))) => (code as i64, String::from_utf8_lossy(&out).into_owned()),

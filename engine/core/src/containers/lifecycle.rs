@@ -153,6 +153,11 @@ impl ContainerService {
         serde_json::from_slice(&out.stdout).map_err(|e| ContainerError::Runtime(format!("runtime ps: {e}")))
     }
 
+    /// Bytes in the container's writable layer.
+    pub fn rw_size(&self, id: &str) -> u64 {
+        crate::volumes::dir_size(&self.dirs(id).data.join("rw/upper"))
+    }
+
     /// `docker container prune`: removes stopped containers; returns their
     /// IDs and the bytes their writable layers held.
     pub async fn prune(&self, filters: &crate::filters::Filters) -> Result<(Vec<String>, u64), ContainerError> {
@@ -170,7 +175,7 @@ impl ContainerService {
             if excluded || !filters.labels("label", &c.spec.labels) {
                 continue;
             }
-            space += crate::volumes::dir_size(&self.dirs(&c.id).data.join("rw/upper"));
+            space += self.rw_size(&c.id);
             self.remove(&c.id, false, false).await?;
             removed.push(c.id);
         }
