@@ -157,3 +157,31 @@ async fn user_defined_networks() {
     d.docker_ok(&["network", "prune", "-f"]);
     assert_eq!(d.docker_ok(&["network", "ls", "--filter", "type=custom", "-q"]), "");
 }
+
+#[tokio::test]
+async fn add_host_and_host_gateway() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let gateway = d.docker_ok(&["network", "inspect", "--format", "{{(index .IPAM.Config 0).Gateway}}", "bridge"]);
+    let hosts = d.docker_ok(&[
+        "run",
+        "--rm",
+        "--add-host",
+        "db.local:10.9.8.7",
+        "--add-host",
+        "host.docker.internal:host-gateway",
+        &img,
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert!(hosts.contains("10.9.8.7\tdb.local"), "{hosts}");
+    assert!(hosts.contains(&format!("{}\thost.docker.internal", gateway.trim())), "{hosts}");
+    let none =
+        d.docker_ok(&["run", "--rm", "--network", "none", "--add-host", "x.local:10.1.1.1", &img, "cat", "/etc/hosts"]);
+    assert!(none.contains("10.1.1.1\tx.local"), "{none}");
+    let bad = d.docker(&["run", "--rm", "--add-host", "bad:notanip", &img, "true"]);
+    assert!(
+        text(&bad.stderr).contains("invalid IP address in add-host") || !bad.status.success(),
+        "{}",
+        text(&bad.stderr)
+    );
+}

@@ -71,6 +71,7 @@ pub async fn create(
             restart_max_retries: policy.maximum_retry_count,
             port_bindings: port_bindings(host.port_bindings.unwrap_or_default())?,
             publish_all: host.publish_all_ports,
+            extra_hosts: host.extra_hosts.unwrap_or_default(),
         },
         exposed_ports: req.exposed_ports.unwrap_or_default().into_keys().collect(),
         network_aliases: req

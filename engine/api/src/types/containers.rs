@@ -74,6 +74,7 @@ pub struct HostConfig {
     pub binds: Option<Vec<String>>,
     pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBindingWire>>>>,
     pub publish_all_ports: bool,
+    pub extra_hosts: Option<Vec<String>>,
     pub mounts: Option<Vec<Mount>>,
     pub tmpfs: Option<BTreeMap<String, String>>,
 }

@@ -57,6 +57,12 @@ impl ContainerService {
             }
         }
         super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
+        for h in &spec.host.extra_hosts {
+            let ip = h.split_once(':').or_else(|| h.split_once('=')).map(|(_, ip)| ip);
+            if !ip.is_some_and(|ip| ip == "host-gateway" || ip.parse::<std::net::IpAddr>().is_ok()) {
+                return Err(ContainerError::InvalidParameter(format!("invalid IP address in add-host: {h:?}")));
+            }
+        }
         let image = self.inner.images.inspect(&spec.image)?;
         let ic = &image.config.config;
 

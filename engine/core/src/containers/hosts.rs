@@ -19,6 +19,21 @@ fn line(c: &Container, ep: &Endpoint) -> String {
     format!("{}\t{}\n", ep.ip, names.join(" "))
 }
 
+/// `--add-host` lines; `host-gateway` is the host as the container reaches
+/// it, the gateway of its network.
+pub(super) fn extra_hosts(c: &Container, gateway: std::net::Ipv4Addr) -> String {
+    c.spec
+        .host
+        .extra_hosts
+        .iter()
+        .filter_map(|e| e.split_once(':').or_else(|| e.split_once('=')))
+        .map(|(name, ip)| {
+            let ip = if ip == "host-gateway" { gateway.to_string() } else { ip.to_string() };
+            format!("{ip}\t{name}\n")
+        })
+        .collect()
+}
+
 impl ContainerService {
     fn members(&self, network_id: &str) -> Vec<(Container, Endpoint)> {
         self.list()
@@ -35,6 +50,7 @@ impl ContainerService {
     /// every other running member.
     pub(super) fn hosts_text(&self, c: &Container, ep: &Endpoint) -> String {
         let mut text = String::from(BASE);
+        text.push_str(&extra_hosts(c, ep.gateway));
         text.push_str(&line(c, ep));
         if ep.network != "bridge" {
             for (other, oep) in self.members(&ep.network_id).iter().filter(|(o, _)| o.id != c.id) {

@@ -56,6 +56,9 @@ pub struct HostSpec {
     /// `-P`: publish every exposed port on a free host port.
     #[serde(default)]
     pub publish_all: bool,
+    /// `--add-host NAME:IP` (`host-gateway` for the host's address).
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -94,7 +94,8 @@ impl ContainerService {
         let resolv = dirs.data.join("resolv.conf");
         let write = |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(io_err("write", p));
         write(&hostname, format!("{}\n", c.spec.hostname))?;
-        write(&hosts, super::hosts::BASE.into())?;
+        let gateway = self.inner.network.bridge().subnet.gateway();
+        write(&hosts, format!("{}{}", super::hosts::BASE, super::hosts::extra_hosts(c, gateway)))?;
         write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
         if !c.spec.working_dir.is_empty() {
