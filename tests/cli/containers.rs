@@ -2,7 +2,7 @@
 //! detached containers with logs/stop/kill/wait, names, removal, and an
 //! engine crash with containers running.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use berth_e2e::{engine_with_busybox, text};
@@ -68,14 +68,7 @@ async fn stdin_env_workdir_and_user() {
 #[tokio::test]
 async fn tty_runs_with_a_real_pty() {
     let (_reg, d, img) = engine_with_busybox().await;
-    // `script` gives the CLI a terminal, as a user's shell would.
-    let cmd = format!("{} run -t --rm {img} sh -c 'tty; echo in-tty; exit 5'", berth_e2e::docker_cli());
-    let out = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env("DOCKER_HOST", d.host())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = d.docker_in_tty(&format!("run -t --rm {img} sh -c 'tty; echo in-tty; exit 5'"));
     let s = text(&out.stdout);
     assert!(s.contains("/dev/pts/"), "{s}");
     assert!(s.contains("in-tty"), "{s}");
@@ -238,13 +231,7 @@ async fn exec_runs_in_the_container() {
     drop(child.stdin.take());
     assert_eq!(text(&child.wait_with_output().unwrap().stdout), "through exec\n");
 
-    let cmd = format!("{} exec -it host sh -c 'tty; exit 2'", berth_e2e::docker_cli());
-    let out = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env("DOCKER_HOST", d.host())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = d.docker_in_tty("exec -it host sh -c 'tty; exit 2'");
     assert!(text(&out.stdout).contains("/dev/pts/"), "{}", text(&out.stdout));
     assert_eq!(out.status.code(), Some(2));
 
@@ -252,6 +239,9 @@ async fn exec_runs_in_the_container() {
     assert_eq!(bad.status.code(), Some(127));
     assert!(text(&bad.stdout).contains("executable file not found"), "{}", text(&bad.stdout));
 
+    d.docker_ok(&["exec", "-d", "host", "sleep", "1"]);
+    let ids = d.docker_ok(&["inspect", "--format", "{{len .ExecIDs}}", "host"]);
+    assert_eq!(ids.trim(), "1", "a running exec is listed");
     d.docker_ok(&["exec", "-d", "host", "sh", "-c", "echo detached > /tmp/marker"]);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(d.docker_ok(&["exec", "host", "cat", "/tmp/marker"]), "detached\n");

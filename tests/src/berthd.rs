@@ -182,6 +182,19 @@ impl Berthd {
         cmd
     }
 
+    /// Runs a docker CLI command line inside a terminal (`script`), as a
+    /// user typing it would.
+    pub fn docker_in_tty(&self, args: &str) -> Output {
+        let cmd = format!("{} {args}", crate::docker_cli());
+        Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", &self.docker_config)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run script")
+    }
+
     pub fn docker(&self, args: &[&str]) -> Output {
         self.docker_cmd().args(args).output().expect("run docker CLI")
     }

@@ -42,15 +42,20 @@ fn path_param(q: &Params) -> Result<String, ApiError> {
     q.get("path").filter(|p| !p.is_empty()).cloned().ok_or_else(|| ApiError::bad_request("path is required"))
 }
 
+/// Stats the path (off the reactor); a missing path is the 404 of both
+/// HEAD and GET.
+async fn stat(state: &AppState, id: &str, path: &str) -> Result<HeaderValue, ApiError> {
+    let (svc, id, path) = (state.containers.clone(), id.to_string(), path.to_string());
+    blocking(move || Ok(stat_header(svc.stat_path(&id, &path)?))).await
+}
+
 pub async fn head(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let path = path_param(&q)?;
-    let svc = state.containers.clone();
-    let s = blocking(move || Ok(svc.stat_path(&id, &path)?)).await?;
-    Ok(([("X-Docker-Container-Path-Stat", stat_header(s))], StatusCode::OK).into_response())
+    let header = stat(&state, &id, &path_param(&q)?).await?;
+    Ok(([("X-Docker-Container-Path-Stat", header)], StatusCode::OK).into_response())
 }
 
 pub async fn get(
@@ -59,9 +64,7 @@ pub async fn get(
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
     let path = path_param(&q)?;
-    let svc = state.containers.clone();
-    let (i, p) = (id.clone(), path.clone());
-    let s = blocking(move || Ok(svc.stat_path(&i, &p)?)).await?;
+    let header = stat(&state, &id, &path).await?;
     let (writer, body) = BodyWriter::new();
     let svc = state.containers.clone();
     tokio::task::spawn_blocking(move || {
@@ -72,7 +75,7 @@ pub async fn get(
     Ok((
         [
             (CONTENT_TYPE, HeaderValue::from_static("application/x-tar")),
-            ("X-Docker-Container-Path-Stat".parse().unwrap(), stat_header(s)),
+            ("X-Docker-Container-Path-Stat".parse().unwrap(), header),
         ],
         body,
     )

@@ -314,7 +314,7 @@ pub async fn inspect(
         mount_label: String::new(),
         process_label: String::new(),
         app_armor_profile: String::new(),
-        exec_ids: None,
+        exec_ids: Some(state.containers.exec_ids(&c.id)).filter(|ids| !ids.is_empty()),
         host_config: c.host_config_json.clone(),
         graph_driver: GraphDriver { name: "overlay2".into(), data: graph },
         mounts: mount_points(&state, &c),

@@ -84,6 +84,12 @@ impl ContainerService {
         Ok(id)
     }
 
+    /// IDs of the container's execs that are still running, for inspect.
+    pub fn exec_ids(&self, container_id: &str) -> Vec<String> {
+        let execs = self.execs();
+        execs.records.values().filter(|r| r.container_id == container_id && r.running).map(|r| r.id.clone()).collect()
+    }
+
     pub fn exec_get(&self, id: &str) -> Result<ExecRecord, ContainerError> {
         self.execs().records.get(id).cloned().ok_or_else(|| ContainerError::NotFound(format!("exec instance {id}")))
     }
