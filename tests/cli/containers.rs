@@ -278,6 +278,14 @@ async fn restart_pause_rename_top_stats_and_prune() {
     assert!(stats.contains("/ 64MiB"), "memory limit not applied: {stats}");
     assert!(stats.trim().ends_with(" 1"), "{stats}");
 
+    // A CPU quota shows up as throttling of a busy container.
+    d.docker_ok(&["run", "-d", "--name", "busy", "--cpus", "0.2", &img, "sh", "-c", "while true; do :; done"]);
+    std::thread::sleep(Duration::from_millis(800));
+    let r = d.request("GET", "/containers/busy/stats?stream=false&one-shot=true", &[], b"");
+    let periods = r.json()["cpu_stats"]["throttling_data"]["periods"].as_u64().unwrap();
+    assert!(periods > 0, "{}", String::from_utf8_lossy(&r.body));
+    d.docker_ok(&["rm", "-f", "busy"]);
+
     d.docker_ok(&["run", "--name", "done1", &img, "true"]);
     d.docker_ok(&["create", "--name", "never", &img, "true"]);
     let pruned = d.docker_ok(&["container", "prune", "-f"]);

@@ -76,7 +76,11 @@ fn cpu(s: &StatsSample) -> CpuStats {
         },
         system_cpu_usage: Some(s.system_cpu),
         online_cpus: s.online_cpus,
-        throttling_data: serde_json::json!({"periods": 0, "throttled_periods": 0, "throttled_time": 0}),
+        throttling_data: serde_json::json!({
+            "periods": s.throttling.0,
+            "throttled_periods": s.throttling.1,
+            "throttled_time": s.throttling.2,
+        }),
     }
 }
 

@@ -25,6 +25,8 @@ pub struct StatsSample {
     pub memory_stats: BTreeMap<String, u64>,
     pub pids_current: u64,
     pub pids_limit: u64,
+    /// CFS quota periods, how many were throttled, and for how long (ns).
+    pub throttling: (u64, u64, u64),
 }
 
 fn read_u64(path: &Path) -> u64 {
@@ -77,6 +79,9 @@ impl ContainerService {
                     .collect();
                 s.cpu_user = read_u64(&cpu.join("cpuacct.usage_user"));
                 s.cpu_kernel = read_u64(&cpu.join("cpuacct.usage_sys"));
+                let t = read_kv(&root.join("cpu").join(&rel).join("cpu.stat"));
+                let get = |k: &str| t.get(k).copied().unwrap_or(0);
+                s.throttling = (get("nr_periods"), get("nr_throttled"), get("throttled_time"));
                 let mem = root.join("memory").join(&rel);
                 s.memory_usage = read_u64(&mem.join("memory.usage_in_bytes"));
                 s.memory_max_usage = read_u64(&mem.join("memory.max_usage_in_bytes"));
@@ -92,6 +97,8 @@ impl ContainerService {
                 s.cpu_total = cpu.get("usage_usec").copied().unwrap_or(0) * 1000;
                 s.cpu_user = cpu.get("user_usec").copied().unwrap_or(0) * 1000;
                 s.cpu_kernel = cpu.get("system_usec").copied().unwrap_or(0) * 1000;
+                let get = |k: &str| cpu.get(k).copied().unwrap_or(0);
+                s.throttling = (get("nr_periods"), get("nr_throttled"), get("throttled_usec") * 1000);
                 s.memory_usage = read_u64(&dir.join("memory.current"));
                 s.memory_max_usage = read_u64(&dir.join("memory.peak"));
                 s.memory_limit = read_u64(&dir.join("memory.max"));
