@@ -185,3 +185,98 @@ async fn add_host_and_host_gateway() {
         text(&bad.stderr)
     );
 }
+
+/// The address `name` resolves to from a container on `network`, via the
+/// embedded DNS server; empty if it does not resolve.
+fn lookup(d: &berth_e2e::berthd::Berthd, img: &str, network: &str, name: &str) -> String {
+    let script = format!("nslookup {name} 2>/dev/null | sed -n '/^Name:/,$ s/^Address: *//p' | tail -n 1");
+    d.docker_ok(&["run", "--rm", "--network", network, img, "sh", "-c", &script]).trim().to_string()
+}
+
+#[tokio::test]
+async fn embedded_dns_isolation_and_runtime_connect() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    d.docker_ok(&["network", "create", "--subnet", "10.99.11.0/24", "front"]);
+    d.docker_ok(&["network", "create", "--subnet", "10.99.12.0/24", "back"]);
+    d.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "front",
+        "--network-alias",
+        "www",
+        &img,
+        "sh",
+        "-c",
+        SERVE,
+    ]);
+    let ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.Networks.front.IPAddress}}", "web"]);
+    let ip = ip.trim().to_string();
+
+    // Names and aliases resolve through the network's DNS server.
+    let resolv = d.docker_ok(&["run", "--rm", "--network", "front", &img, "cat", "/etc/resolv.conf"]);
+    assert!(resolv.contains("nameserver 10.99.11.1"), "{resolv}");
+    assert_eq!(lookup(&d, &img, "front", "web"), ip);
+    assert_eq!(lookup(&d, &img, "front", "www"), ip);
+    assert_eq!(lookup(&d, &img, "front", "web.front"), ip);
+    let dns_names = d.docker_ok(&["inspect", "--format", "{{json .NetworkSettings.Networks.front.DNSNames}}", "web"]);
+    assert!(dns_names.contains("\"web\"") && dns_names.contains("\"www\""), "{dns_names}");
+    // Not from another network, nor from the default bridge (as in Docker).
+    assert_eq!(lookup(&d, &img, "back", "web"), "");
+    assert_eq!(lookup(&d, &img, "bridge", "web"), "");
+    // Networks are isolated from each other, even by address.
+    let probe = format!("nc -w 2 {ip} 80 </dev/null || echo blocked");
+    assert_eq!(d.docker_ok(&["run", "--rm", "--network", "back", &img, "sh", "-c", &probe]).trim(), "blocked");
+
+    // Connected at runtime: a second interface, reachable and resolvable.
+    d.docker_ok(&["network", "connect", "--alias", "api", "back", "web"]);
+    let inside = d.docker_ok(&["exec", "web", "ip", "-o", "-4", "addr", "show", "eth1"]);
+    assert!(inside.contains("10.99.12."), "{inside}");
+    let back_ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.Networks.back.IPAddress}}", "web"]);
+    assert_eq!(lookup(&d, &img, "back", "api"), back_ip.trim());
+    let reply = d.docker_ok(&["run", "--rm", "--network", "back", &img, "sh", "-c", "nc -w 5 web 80 </dev/null"]);
+    assert!(reply.starts_with("hello-from-"), "{reply}");
+    let again = d.docker(&["network", "connect", "back", "web"]);
+    assert!(text(&again.stderr).contains("already exists in network back"), "{}", text(&again.stderr));
+
+    // And disconnected: the interface and the name go.
+    d.docker_ok(&["network", "disconnect", "back", "web"]);
+    let links = d.docker_ok(&["exec", "web", "ip", "-o", "link"]);
+    assert!(!links.contains("eth1"), "{links}");
+    assert_eq!(lookup(&d, &img, "back", "api"), "");
+    let gone = d.docker(&["network", "disconnect", "back", "web"]);
+    assert!(text(&gone.stderr).contains("is not connected to network back"), "{}", text(&gone.stderr));
+
+    // A stopped container keeps a connected network for its next start;
+    // `--network` twice joins both at once.
+    d.docker_ok(&["create", "--name", "late", "--network", "front", &img, "sleep", "300"]);
+    d.docker_ok(&["network", "connect", "back", "late"]);
+    d.docker_ok(&["start", "late"]);
+    let nets =
+        d.docker_ok(&["inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "late"]);
+    assert_eq!(nets.trim(), "back front");
+    let both = d.docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "front",
+        "--network",
+        "back",
+        &img,
+        "sh",
+        "-c",
+        "ip -o -4 addr | grep -c eth",
+    ]);
+    assert_eq!(both.trim(), "2");
+    let filtered = d.docker_ok(&["ps", "--filter", "network=back", "--format", "{{.Names}}"]);
+    assert_eq!(filtered.trim(), "late");
+
+    // Names survive an engine restart.
+    let late_ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.Networks.back.IPAddress}}", "late"]);
+    let mut d = d;
+    d.crash_and_restart();
+    assert_eq!(lookup(&d, &img, "back", "late"), late_ip.trim());
+    d.docker_ok(&["rm", "-f", "web", "late"]);
+}

@@ -257,10 +257,16 @@ impl Drop for Berthd {
         for t in targets {
             let _ = Command::new("umount").arg("-l").arg(t).status();
         }
-        // The bridge and its NAT table outlive an engine by design; not a test's.
-        let _ = Command::new("ip").args(["link", "del", &self.bridge]).stderr(std::process::Stdio::null()).status();
-        let table = format!("berth_{}", self.bridge);
-        let _ =
-            Command::new("nft").args(["delete", "table", "ip", &table]).stderr(std::process::Stdio::null()).status();
+        // Bridges and their NAT tables outlive an engine by design; not a
+        // test's. User-defined networks' devices are in the engine's store.
+        let saved = std::fs::read(self.dir.path().join("data/network/networks.json")).unwrap_or_default();
+        let user: Vec<serde_json::Value> = serde_json::from_slice(&saved).unwrap_or_default();
+        let devices = user.iter().filter_map(|n| n["device"].as_str()).map(String::from);
+        for dev in std::iter::once(self.bridge.clone()).chain(devices) {
+            let quiet = || std::process::Stdio::null();
+            let _ = Command::new("ip").args(["link", "del", &dev]).stderr(quiet()).status();
+            let table = format!("berth_{}", dev.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+            let _ = Command::new("nft").args(["delete", "table", "ip", &table]).stderr(quiet()).status();
+        }
     }
 }

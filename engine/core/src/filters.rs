@@ -65,6 +65,12 @@ impl Filters {
         self.0.contains_key(key)
     }
 
+    /// True when `key` is absent or one of its values satisfies `pred`
+    /// (several values of one key are alternatives, as in Docker).
+    pub fn any(&self, key: &str, pred: impl Fn(&str) -> bool) -> bool {
+        self.0.get(key).is_none_or(|vs| vs.iter().any(|v| pred(v)))
+    }
+
     /// True when `key` is absent or one of its values equals `value`.
     pub fn exact(&self, key: &str, value: &str) -> bool {
         self.0.get(key).is_none_or(|vs| vs.contains(value))

@@ -72,15 +72,18 @@ pub async fn create(
             port_bindings: port_bindings(host.port_bindings.unwrap_or_default())?,
             publish_all: host.publish_all_ports,
             extra_hosts: host.extra_hosts.unwrap_or_default(),
+            dns: host.dns.unwrap_or_default(),
+            dns_search: host.dns_search.unwrap_or_default(),
+            dns_options: host.dns_options.unwrap_or_default(),
         },
         exposed_ports: req.exposed_ports.unwrap_or_default().into_keys().collect(),
-        network_aliases: req
+        networks: req
             .networking_config
             .and_then(|n| n.endpoints_config)
+            .unwrap_or_default()
             .into_iter()
-            .flat_map(|m| m.into_values())
-            .flat_map(|e| e.aliases.unwrap_or_default())
-            .collect(),
+            .map(|(name, e)| Ok((name, e.attachment()?)))
+            .collect::<Result<_, ApiError>>()?,
     };
     let mut config_json = body;
     let host_config_json = config_json
@@ -147,41 +150,48 @@ fn port_bindings(
     Ok(out)
 }
 
-/// The network view shared by inspect and ps.
-fn endpoint_settings(c: &Container) -> std::collections::BTreeMap<String, EndpointSettings> {
-    c.endpoint
+/// The network view shared by inspect and ps: every network the container
+/// joins, with its address there while it runs.
+fn endpoint_settings(state: &AppState, c: &Container) -> std::collections::BTreeMap<String, EndpointSettings> {
+    c.spec
+        .networks
         .iter()
-        .map(|ep| {
-            (
-                ep.network.clone(),
-                EndpointSettings {
-                    network_id: ep.network_id.clone(),
-                    endpoint_id: ep.endpoint_id.clone(),
-                    gateway: ep.gateway.to_string(),
-                    ip_address: ep.ip.to_string(),
-                    ip_prefix_len: ep.prefix,
-                    mac_address: ep.mac.clone(),
-                    aliases: (!c.spec.network_aliases.is_empty()).then(|| c.spec.network_aliases.clone()),
-                },
-            )
+        .map(|(name, att)| {
+            let ep = c.endpoints.iter().find(|e| &e.network == name);
+            let network_id = match ep {
+                Some(ep) => ep.network_id.clone(),
+                None => state.network.get(name).map(|n| n.id).unwrap_or_default(),
+            };
+            let settings = EndpointSettings {
+                network_id,
+                endpoint_id: ep.map(|e| e.endpoint_id.clone()).unwrap_or_default(),
+                gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
+                ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
+                ip_prefix_len: ep.map_or(0, |e| e.prefix),
+                mac_address: ep.map(|e| e.mac.clone()).unwrap_or_default(),
+                aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
+                dns_names: ep.map(|e| e.dns_names.clone()).filter(|n| !n.is_empty() && name != "bridge"),
+                ipam_config: att.ipv4_address.map(|ip| EndpointIpam { ipv4_address: ip.to_string() }),
+            };
+            (name.clone(), settings)
         })
         .collect()
 }
 
-fn network_settings(c: &Container) -> NetworkSettings {
+fn network_settings(state: &AppState, c: &Container) -> NetworkSettings {
     let mut ports: std::collections::BTreeMap<String, Option<Vec<PortBindingWire>>> =
         c.spec.exposed_ports.iter().map(|p| (p.clone(), None)).collect();
-    if let Some(ep) = &c.endpoint {
-        for p in &ep.ports {
-            let wire = PortBindingWire { host_ip: p.host_ip.clone(), host_port: p.host_port.to_string() };
-            ports
-                .entry(format!("{}/{}", p.container_port, p.protocol))
-                .or_insert(None)
-                .get_or_insert_with(Vec::new)
-                .push(wire);
-        }
+    let primary = c.endpoints.first();
+    for p in primary.iter().flat_map(|ep| ep.ports.iter()) {
+        let wire = PortBindingWire { host_ip: p.host_ip.clone(), host_port: p.host_port.to_string() };
+        ports
+            .entry(format!("{}/{}", p.container_port, p.protocol))
+            .or_insert(None)
+            .get_or_insert_with(Vec::new)
+            .push(wire);
     }
-    let ep = c.endpoint.as_ref();
+    // The top-level fields describe the default bridge only, as in Docker.
+    let ep = primary.filter(|e| e.network == "bridge");
     NetworkSettings {
         bridge: String::new(),
         sandbox_id: String::new(),
@@ -191,7 +201,7 @@ fn network_settings(c: &Container) -> NetworkSettings {
         ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
         ip_prefix_len: ep.map_or(0, |e| e.prefix),
         mac_address: ep.map(|e| e.mac.clone()).unwrap_or_default(),
-        networks: endpoint_settings(c),
+        networks: endpoint_settings(state, c),
     }
 }
 
@@ -319,7 +329,7 @@ pub async fn inspect(
         graph_driver: GraphDriver { name: "overlay2".into(), data: graph },
         mounts: mount_points(&state, &c),
         config: c.config_json.clone(),
-        network_settings: network_settings(&c),
+        network_settings: network_settings(&state, &c),
     }))
 }
 
@@ -338,22 +348,36 @@ pub async fn list(
     let all = flag(&q, "all");
     let limit: Option<usize> = q.get("limit").and_then(|l| l.parse().ok()).filter(|l: &usize| *l > 0);
     let mut out = Vec::new();
+    // `before`/`since` name containers; their creation times bound the list.
+    let reference: std::collections::HashMap<&str, String> = filters
+        .values("before")
+        .chain(filters.values("since"))
+        .map(|r| state.containers.get(r).map(|c| (r, c.created)))
+        .collect::<Result<_, _>>()?;
     for c in state.containers.list() {
         let status = c.state.status.as_str();
         let running = matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting);
         if !(all || running || filters.contains("status") || filters.contains("exited") || limit.is_some()) {
             continue;
         }
-        let image_matches = filters
-            .values("ancestor")
-            .all(|a| c.spec.image == a || state.images.resolve(a).is_ok_and(|img| img.id == c.image_id));
+        let image_matches =
+            |a: &str| c.spec.image == a || state.images.resolve(a).is_ok_and(|img| img.id == c.image_id);
+        let on_network = |n: &str| {
+            c.spec.networks.contains_key(n)
+                || state.network.get(n).is_ok_and(|net| c.spec.networks.contains_key(&net.name))
+        };
+        let has_volume = |v: &str| c.mounts.iter().any(|m| m.source == v || m.target == v);
         if !filters.exact("status", status)
             || !filters.fuzzy("id", &c.id)
-            || !filters.values("name").all(|n| c.name.contains(n.trim_start_matches('/')))
+            || !filters.any("name", |n| c.name.contains(n.trim_start_matches('/')))
             || !filters.labels("label", &c.spec.labels)
-            || !image_matches
-            || !filters.values("exited").all(|e| c.state.status == Status::Exited && e == c.state.exit_code.to_string())
-            || !filters.values("health").all(|h| c.state.health.as_ref().map_or(h == "none", |s| s.status == h))
+            || !filters.any("ancestor", image_matches)
+            || !filters.any("exited", |e| c.state.status == Status::Exited && e == c.state.exit_code.to_string())
+            || !filters.any("health", |h| c.state.health.as_ref().map_or(h == "none", |s| s.status == h))
+            || !filters.any("network", on_network)
+            || !filters.any("volume", has_volume)
+            || !filters.any("before", |b| reference.get(b).is_some_and(|t| c.created < *t))
+            || !filters.any("since", |b| reference.get(b).is_some_and(|t| c.created > *t))
         {
             continue;
         }
@@ -376,7 +400,7 @@ pub(crate) fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
         command: command.join(" "),
         created: parse_time(&c.created).map_or(0, |t| t.timestamp()),
         ports: c
-            .endpoint
+            .endpoints
             .iter()
             .flat_map(|ep| ep.ports.iter())
             .map(|p| Port {
@@ -391,7 +415,7 @@ pub(crate) fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
         state: c.state.status.as_str().into(),
         status: status_text(c),
         host_config: SummaryHostConfig { network_mode: c.spec.host.network_mode.clone() },
-        network_settings: SummaryNetworkSettings { networks: endpoint_settings(c) },
+        network_settings: SummaryNetworkSettings { networks: endpoint_settings(state, c) },
         mounts: mount_points(state, c),
     }
 }

@@ -62,7 +62,7 @@ fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
         .list()
         .into_iter()
         .filter_map(|c| {
-            let ep = c.endpoint.filter(|e| e.network_id == n.id)?;
+            let ep = c.endpoints.into_iter().find(|e| e.network_id == n.id)?;
             Some((
                 c.id,
                 NetworkContainer {
@@ -224,12 +224,7 @@ pub async fn remove(State(state): State<AppState>, Path(name): Path<String>) -> 
         ));
     }
     let n = state.network.get(&name)?;
-    if state
-        .containers
-        .list()
-        .iter()
-        .any(|c| c.endpoint.as_ref().is_some_and(|e| e.network_id == n.id) || c.spec.host.network_mode == n.name)
-    {
+    if in_use(&state, &n) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("error while removing network: network {} id {} has active endpoints", n.name, n.id),
@@ -243,8 +238,7 @@ pub async fn remove(State(state): State<AppState>, Path(name): Path<String>) -> 
 pub async fn prune(State(state): State<AppState>) -> Result<Json<NetworkPruneResponse>, ApiError> {
     let mut deleted = Vec::new();
     for n in state.network.list().into_iter().filter(|n| !n.is_default()) {
-        let used = state.containers.list().iter().any(|c| c.spec.host.network_mode == n.name);
-        if !used {
+        if !in_use(&state, &n) {
             let n = state.network.remove(&n.id).await?;
             state.events.publish(network_event(&n, "destroy"));
             deleted.push(n.name);
@@ -259,10 +253,58 @@ pub struct NetworkPruneResponse {
     networks_deleted: Option<Vec<String>>,
 }
 
-/// Joining and leaving networks at runtime is still to come.
-pub async fn connect() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "connecting a container to a network at runtime is not supported by Berth yet",
-    )
+/// A network with running containers on it cannot go, as in Docker;
+/// stopped ones that name it fail at their next start.
+fn in_use(state: &AppState, n: &BridgeNetwork) -> bool {
+    state.containers.list().iter().any(|c| c.endpoints.iter().any(|e| e.network_id == n.id))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ConnectRequest {
+    container: String,
+    endpoint_config: Option<crate::types::EndpointConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DisconnectRequest {
+    container: String,
+}
+
+fn refuse_builtin(network: &str) -> Result<(), ApiError> {
+    if matches!(network, "host" | "none") {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("container cannot be disconnected from host network or connected to {network} network"),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    Path(network): Path<String>,
+    JsonBody(req): JsonBody<ConnectRequest>,
+) -> Result<StatusCode, ApiError> {
+    refuse_builtin(&network)?;
+    if req.container.is_empty() {
+        return Err(ApiError::bad_request("container is required"));
+    }
+    let att = req.endpoint_config.unwrap_or_default().attachment()?;
+    state.containers.connect_network(&req.container, &network, att).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn disconnect(
+    State(state): State<AppState>,
+    Path(network): Path<String>,
+    JsonBody(req): JsonBody<DisconnectRequest>,
+) -> Result<StatusCode, ApiError> {
+    refuse_builtin(&network)?;
+    if req.container.is_empty() {
+        return Err(ApiError::bad_request("container is required"));
+    }
+    state.containers.disconnect_network(&req.container, &network).await?;
+    Ok(StatusCode::OK)
 }

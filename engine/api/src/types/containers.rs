@@ -43,6 +43,29 @@ pub struct NetworkingConfig {
 #[serde(rename_all = "PascalCase", default)]
 pub struct EndpointConfig {
     pub aliases: Option<Vec<String>>,
+    #[serde(rename = "IPAMConfig")]
+    pub ipam_config: Option<EndpointIpamRequest>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EndpointIpamRequest {
+    #[serde(rename = "IPv4Address")]
+    pub ipv4_address: String,
+}
+
+impl EndpointConfig {
+    /// The engine's view of these settings; a bad address is the client's
+    /// fault.
+    pub fn attachment(self) -> Result<berth_core::containers::NetworkAttachment, crate::error::ApiError> {
+        let ip = self.ipam_config.map(|i| i.ipv4_address).filter(|ip| !ip.is_empty());
+        let ipv4_address = ip
+            .map(|ip| {
+                ip.parse().map_err(|_| crate::error::ApiError::bad_request(format!("invalid IPv4 address: {ip}")))
+            })
+            .transpose()?;
+        Ok(berth_core::containers::NetworkAttachment { aliases: self.aliases.unwrap_or_default(), ipv4_address })
+    }
 }
 
 /// `Config.Healthcheck` (durations in nanoseconds).
@@ -75,6 +98,9 @@ pub struct HostConfig {
     pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBindingWire>>>>,
     pub publish_all_ports: bool,
     pub extra_hosts: Option<Vec<String>>,
+    pub dns: Option<Vec<String>>,
+    pub dns_search: Option<Vec<String>>,
+    pub dns_options: Option<Vec<String>>,
     pub mounts: Option<Vec<Mount>>,
     pub tmpfs: Option<BTreeMap<String, String>>,
 }
@@ -267,6 +293,16 @@ pub struct EndpointSettings {
     pub ip_prefix_len: u8,
     pub mac_address: String,
     pub aliases: Option<Vec<String>>,
+    #[serde(rename = "DNSNames")]
+    pub dns_names: Option<Vec<String>>,
+    #[serde(rename = "IPAMConfig")]
+    pub ipam_config: Option<EndpointIpam>,
+}
+
+#[derive(Debug, Default, Serialize, Clone)]
+pub struct EndpointIpam {
+    #[serde(rename = "IPv4Address")]
+    pub ipv4_address: String,
 }
 
 /// One entry of `ps`'s `Ports`.

@@ -4,9 +4,10 @@
 use super::health::HealthConfig;
 use super::mounts::{self, MountRequest, MountSpec};
 use super::names;
-use super::record::{self, Container, ContainerSpec, State};
+use super::record::{self, Container, ContainerSpec, NetworkAttachment, State};
 use super::rootfs::RwLayer;
 use super::{io_err, ContainerError, ContainerService, Entry, Hub};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A create request: the name (if any), the spec, and the wire Config and
@@ -29,6 +30,51 @@ pub struct CreateRequest {
 }
 
 impl ContainerService {
+    /// Checks `--network` and the endpoint settings, keyed by whatever the
+    /// client named the networks by, and returns the networks to join keyed
+    /// by name. `network_mode` itself is normalised to a network's name.
+    fn resolve_networks(
+        &self,
+        mode: &mut String,
+        requested: BTreeMap<String, NetworkAttachment>,
+    ) -> Result<BTreeMap<String, NetworkAttachment>, ContainerError> {
+        let find = |name: &str| {
+            self.inner.network.get(name).map_err(|_| ContainerError::NetworkNotFound(name.into())).map(|n| n.name)
+        };
+        let primary = match mode.as_str() {
+            "none" | "host" => {
+                // Endpoint settings for the mode itself are what clients send.
+                if requested.keys().any(|k| k != mode.as_str()) {
+                    return Err(ContainerError::InvalidParameter(format!(
+                        "container cannot be connected to multiple networks with one of the networks in {mode} mode"
+                    )));
+                }
+                return Ok(BTreeMap::new());
+            }
+            m if m.starts_with("container:") => {
+                self.get(&m["container:".len()..])?;
+                return Ok(BTreeMap::new());
+            }
+            "" | "default" | "bridge" => "bridge".to_string(),
+            other => find(other)?,
+        };
+        if !matches!(mode.as_str(), "" | "default") {
+            mode.clone_from(&primary);
+        }
+        let mut networks = BTreeMap::new();
+        for (key, att) in requested {
+            let name = if matches!(key.as_str(), "default") { "bridge".to_string() } else { find(&key)? };
+            if name == "bridge" && !att.aliases.is_empty() {
+                return Err(ContainerError::InvalidParameter(
+                    "network-scoped alias is supported only for containers in user defined networks".into(),
+                ));
+            }
+            networks.insert(name, att);
+        }
+        networks.entry(primary).or_default();
+        Ok(networks)
+    }
+
     pub fn create(&self, req: CreateRequest) -> Result<Container, ContainerError> {
         let mut spec = req.spec;
         if spec.image.is_empty() {
@@ -47,15 +93,7 @@ impl ContainerService {
                 spec.host.restart_policy
             )));
         }
-        match spec.host.network_mode.as_str() {
-            "" | "default" | "bridge" | "none" | "host" => {}
-            m if m.starts_with("container:") => {
-                self.get(&m["container:".len()..])?;
-            }
-            other => {
-                self.inner.network.get(other).map_err(|_| ContainerError::NetworkNotFound(other.into()))?;
-            }
-        }
+        spec.networks = self.resolve_networks(&mut spec.host.network_mode, std::mem::take(&mut spec.networks))?;
         super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
         for h in &spec.host.extra_hosts {
             let ip = h.split_once(':').or_else(|| h.split_once('=')).map(|(_, ip)| ip);
@@ -157,7 +195,7 @@ impl ContainerService {
             manually_stopped: false,
             mounts: mount_specs,
             health_config,
-            endpoint: None,
+            endpoints: Vec::new(),
         };
         let dirs = self.dirs(&id);
         RwLayer::at(&dirs.data).create().map_err(io_err("create", &dirs.data))?;

@@ -13,6 +13,7 @@ mod lifecycle;
 pub mod logs;
 pub mod mounts;
 pub mod names;
+mod networking;
 pub mod record;
 mod rootfs;
 mod runtime;
@@ -23,7 +24,7 @@ pub use archive::{Change, PathStat};
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
 pub use hub::{Hub, Input};
-pub use record::{Container, ContainerSpec, HostSpec, State, Status};
+pub use record::{Container, ContainerSpec, HostSpec, NetworkAttachment, State, Status};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ pub enum ContainerError {
     Conflict(String),
     #[error("{0}")]
     InvalidParameter(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("container {0} is already in that state")]
     NotModified(String),
     #[error(transparent)]
@@ -65,6 +68,7 @@ impl Classify for ContainerError {
             Self::NotFound(_) | Self::NetworkNotFound(_) => ErrorKind::NotFound,
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::InvalidParameter(_) => ErrorKind::InvalidParameter,
+            Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::NotModified(_) => ErrorKind::NotModified,
             Self::Image(e) => e.kind(),
             Self::Network(e) => e.kind(),

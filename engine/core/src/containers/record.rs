@@ -29,10 +29,21 @@ pub struct ContainerSpec {
     /// `port/proto` the container exposes (request and image).
     #[serde(default)]
     pub exposed_ports: Vec<String>,
-    /// Extra names on its network (`--network-alias`).
+    /// The bridge networks it joins, by network name: the one of
+    /// `network_mode` first in spirit, plus `NetworkingConfig` and
+    /// `network connect`.
     #[serde(default)]
-    pub network_aliases: Vec<String>,
+    pub networks: BTreeMap<String, NetworkAttachment>,
     pub host: HostSpec,
+}
+
+/// A container's settings on one network.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkAttachment {
+    /// Extra names there (`--network-alias`).
+    pub aliases: Vec<String>,
+    /// A fixed address (`--ip`).
+    pub ipv4_address: Option<std::net::Ipv4Addr>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,6 +70,13 @@ pub struct HostSpec {
     /// `--add-host NAME:IP` (`host-gateway` for the host's address).
     #[serde(default)]
     pub extra_hosts: Vec<String>,
+    /// `--dns`, `--dns-search`, `--dns-option`.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    #[serde(default)]
+    pub dns_options: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,9 +158,23 @@ pub struct Container {
     /// The healthcheck in force (request's, else image's); `None`: none.
     #[serde(default)]
     pub health_config: Option<super::health::HealthConfig>,
-    /// Its place on the bridge while it runs.
+    /// Its places on networks while it runs, the primary one first.
     #[serde(default)]
-    pub endpoint: Option<crate::network::Endpoint>,
+    pub endpoints: Vec<crate::network::Endpoint>,
+}
+
+impl Container {
+    /// The networks it joins, the one `network_mode` names first (that one
+    /// carries the default route and the published ports).
+    pub fn network_order(&self) -> Vec<(&String, &NetworkAttachment)> {
+        let primary = match self.spec.host.network_mode.as_str() {
+            "" | "default" => "bridge",
+            m => m,
+        };
+        let mut nets: Vec<_> = self.spec.networks.iter().collect();
+        nets.sort_by_key(|(name, _)| name.as_str() != primary);
+        nets
+    }
 }
 
 pub fn save(path: &Path, c: &Container) -> std::io::Result<()> {

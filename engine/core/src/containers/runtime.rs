@@ -14,10 +14,12 @@ use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
+use super::hosts;
 use super::record::Status;
 use super::rootfs::RwLayer;
 use super::spec::{self, EtcFiles, NetworkNs};
 use super::{io_err, ContainerError, ContainerService, Input};
+use crate::network::{resolv, Endpoint};
 
 impl ContainerService {
     /// The shim's directory holds UNIX sockets, whose paths must stay under
@@ -47,9 +49,9 @@ impl ContainerService {
         let image = self.inner.images.inspect(c.image_id.as_str())?;
         rw.mount(&image.lower_dirs)?;
         match self.launch(&c, &rw).await {
-            Ok((pid, endpoint)) => {
+            Ok((pid, endpoints)) => {
                 let c = self.update(&c.id, |r| {
-                    r.endpoint = endpoint;
+                    r.endpoints = endpoints;
                     r.manually_stopped = false;
                     r.state.status = Status::Running;
                     r.state.pid = pid;
@@ -60,9 +62,6 @@ impl ContainerService {
                 })?;
                 self.emit(&c, "start", &[]);
                 self.start_healthcheck(&c.id);
-                if let Some(ep) = &c.endpoint {
-                    self.refresh_hosts(&ep.network_id);
-                }
                 Ok(())
             }
             Err(e) => {
@@ -83,11 +82,7 @@ impl ContainerService {
     }
 
     /// Writes the bundle and starts the shim; returns the container's pid.
-    async fn launch(
-        &self,
-        c: &super::Container,
-        rw: &RwLayer,
-    ) -> Result<(i32, Option<crate::network::Endpoint>), ContainerError> {
+    async fn launch(&self, c: &super::Container, rw: &RwLayer) -> Result<(i32, Vec<Endpoint>), ContainerError> {
         let dirs = self.dirs(&c.id);
         let hosts = dirs.data.join("hosts");
         let hostname = dirs.data.join("hostname");
@@ -95,8 +90,8 @@ impl ContainerService {
         let write = |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(io_err("write", p));
         write(&hostname, format!("{}\n", c.spec.hostname))?;
         let gateway = self.inner.network.bridge().subnet.gateway();
-        write(&hosts, format!("{}{}", super::hosts::BASE, super::hosts::extra_hosts(c, gateway)))?;
-        write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
+        write(&hosts, hosts::hosts_text(c, &[], gateway))?;
+        write(&resolv, hosts::resolv_text(c, None))?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
         if !c.spec.working_dir.is_empty() {
             self.make_dir_in(c, &rw.merged, &c.spec.working_dir)?;
@@ -105,6 +100,8 @@ impl ContainerService {
         if matches!(network, NetworkNs::Host) {
             write(&hosts, std::fs::read_to_string("/etc/hosts").unwrap_or_default())?;
             write(&hostname, std::fs::read_to_string("/etc/hostname").unwrap_or_default())?;
+            // The host's own resolvers work here, loopback ones included.
+            write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
         }
         let extra = self.oci_mounts(c, &rw.merged)?;
         let etc = EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv };
@@ -167,26 +164,19 @@ impl ContainerService {
             _ => return Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
         };
         // The network goes in between creation and start, so the process
-        // finds its interface ready.
-        let endpoint = if let Some(name) = bridge_network(c) {
-            let joined = match self.inner.network.get(name) {
-                Ok(net) => self.inner.network.connect(&c.id, created, &net, &self.port_bindings(c)).await,
-                Err(e) => Err(e),
-            };
-            match joined {
-                Ok(ep) => Some(ep),
-                Err(e) => {
-                    self.abort_shim(&c.id);
-                    return Err(e.into());
-                }
+        // finds its interfaces ready.
+        let endpoints = match self.join_networks(c, created).await {
+            Ok(eps) => eps,
+            Err(e) => {
+                self.abort_shim(&c.id);
+                return Err(e);
             }
-        } else {
-            None
         };
-        if let Some(ep) = &endpoint {
-            // Before the process runs: it may look its peers up at once.
-            let text = self.hosts_text(c, ep);
-            std::fs::write(&hosts, text).map_err(io_err("write", &hosts))?;
+        if let Some(primary) = endpoints.first() {
+            // Before the process runs: it may resolve names at once.
+            write(&hosts, hosts::hosts_text(c, &endpoints, gateway))?;
+            let embedded = self.inner.network.has_dns(&primary.network_id).await.then_some(primary.gateway);
+            write(&resolv, hosts::resolv_text(c, embedded))?;
         }
         // Attach before the process runs so none of its output is missed.
         self.monitor(&c.id).await?;
@@ -194,7 +184,7 @@ impl ContainerService {
         match line.trim().split_once(' ') {
             Some(("ok", pid)) => pid
                 .parse()
-                .map(|pid| (pid, endpoint))
+                .map(|pid| (pid, endpoints))
                 .map_err(|_| ContainerError::Internal(format!("shim reported a bad pid: {line}"))),
             Some(("err", msg)) => Err(runtime_error(msg)),
             _ => Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
@@ -277,26 +267,6 @@ impl ContainerService {
             .output();
     }
 
-    /// Ports to publish: `-p` ones, plus every exposed port with `-P`.
-    fn port_bindings(&self, c: &super::Container) -> Vec<crate::network::PortBinding> {
-        let mut ports = c.spec.host.port_bindings.clone();
-        if c.spec.host.publish_all {
-            for e in &c.spec.exposed_ports {
-                let (port, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
-                let Ok(port) = port.parse() else { continue };
-                if !ports.iter().any(|p| p.container_port == port && p.protocol == proto) {
-                    ports.push(crate::network::PortBinding {
-                        container_port: port,
-                        protocol: proto.into(),
-                        host_ip: String::new(),
-                        host_port: 0,
-                    });
-                }
-            }
-        }
-        ports
-    }
-
     /// Connects to the shim's attach socket and pumps streams until exit.
     async fn monitor(&self, id: &str) -> Result<(), ContainerError> {
         let socket = self.shim_paths(id).attach_socket();
@@ -372,12 +342,13 @@ impl ContainerService {
             None => (255, now(), "the container's shim exited without recording an exit status".to_string()),
         };
         let _ = RwLayer::at(&self.dirs(id).data).unmount();
-        let left = self.get(id).ok().and_then(|c| c.endpoint);
-        if let Some(ep) = &left {
-            self.inner.network.disconnect(id, ep).await;
+        let left = self.get(id).map(|c| c.endpoints).unwrap_or_default();
+        self.inner.network.unpublish(id);
+        for ep in &left {
+            self.inner.network.disconnect(ep).await;
         }
         let Ok(c) = self.update(id, |r| {
-            r.endpoint = None;
+            r.endpoints.clear();
             r.state.status = Status::Exited;
             r.state.pid = 0;
             r.state.exit_code = code;
@@ -389,8 +360,8 @@ impl ContainerService {
         }) else {
             return;
         };
-        if let Some(ep) = &left {
-            self.refresh_hosts(&ep.network_id);
+        for ep in &left {
+            self.emit_network(ep, id, "disconnect");
         }
         if let Ok(hub) = self.hub(id) {
             hub.record_exit(code);
@@ -415,10 +386,15 @@ impl ContainerService {
             .and_then(|p| p.trim().parse::<i32>().ok())
             .is_some_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok());
         if alive && paths.attach_socket().exists() {
-            if let Some(ep) = self.get(id).ok().and_then(|c| c.endpoint) {
-                self.inner.network.reserve(&ep.network_id, ep.ip);
-                if let Err(e) = self.inner.network.publish(id, ep.ip, &ep.ports).await {
-                    tracing::warn!(container = %id, error = %e, "failed to republish ports");
+            if let Ok(c) = self.get(id) {
+                let upstream = resolv::upstream_servers(&c.spec.host.dns);
+                for ep in &c.endpoints {
+                    self.inner.network.restore(id, ep, &upstream).await;
+                }
+                if let Some(ep) = c.endpoints.first() {
+                    if let Err(e) = self.inner.network.publish(id, ep.ip, &ep.ports).await {
+                        tracing::warn!(container = %id, error = %e, "failed to republish ports");
+                    }
                 }
             }
             if let Err(e) = self.monitor(id).await {
@@ -437,16 +413,6 @@ async fn next_line(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildS
     match tokio::time::timeout(Duration::from_secs(120), lines.next_line()).await {
         Ok(Ok(Some(l))) => l,
         _ => String::new(),
-    }
-}
-
-/// The bridge network the container joins, if any.
-fn bridge_network(c: &super::Container) -> Option<&str> {
-    match c.spec.host.network_mode.as_str() {
-        "" | "default" | "bridge" => Some("bridge"),
-        "none" | "host" => None,
-        m if m.starts_with("container:") => None,
-        name => Some(name),
     }
 }
 

@@ -52,41 +52,49 @@ pub async fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<
     h.link().set(LinkUnspec::new_with_index(idx).up().build()).execute().await.map_err(nl("bring the bridge up"))
 }
 
-/// Plugs the container whose init is `pid` into `bridge`: a veth pair,
-/// `eth0` inside with `ip/prefix` and a default route via `gateway`.
-pub async fn plug(
-    bridge: &str,
-    host_if: &str,
-    pid: i32,
-    ip: Ipv4Addr,
-    prefix: u8,
-    gateway: Ipv4Addr,
-    mac: [u8; 6],
-) -> Result<(), NetworkError> {
+/// One end of a container on a bridge.
+pub struct Plug<'a> {
+    pub bridge: &'a str,
+    pub host_if: &'a str,
+    /// The name inside the container (`ethN`).
+    pub interface: &'a str,
+    /// The container's init, whose network namespace gets the interface.
+    pub pid: i32,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    /// The default route, on the container's first network only.
+    pub gateway: Option<Ipv4Addr>,
+    pub mac: [u8; 6],
+}
+
+/// Plugs a container into its bridge: a veth pair, one end inside named
+/// `p.interface` with its address (and default route).
+pub async fn plug(p: &Plug<'_>) -> Result<(), NetworkError> {
     let h = connect()?;
-    let peer = format!("{host_if}p");
-    if let Some(old) = index_of(&h, host_if).await? {
+    let peer = format!("{}p", p.host_if);
+    if let Some(old) = index_of(&h, p.host_if).await? {
         let _ = h.link().del(old).execute().await;
     }
-    h.link().add(LinkVeth::new(host_if, &peer).build()).execute().await.map_err(nl("create veth pair"))?;
-    let bridge_idx = index_of(&h, bridge).await?.ok_or_else(|| NetworkError::Netlink(format!("no bridge {bridge}")))?;
-    let host_idx = index_of(&h, host_if).await?.ok_or_else(|| NetworkError::Netlink("veth vanished".into()))?;
+    h.link().add(LinkVeth::new(p.host_if, &peer).build()).execute().await.map_err(nl("create veth pair"))?;
+    let bridge_idx =
+        index_of(&h, p.bridge).await?.ok_or_else(|| NetworkError::Netlink(format!("no bridge {}", p.bridge)))?;
+    let host_idx = index_of(&h, p.host_if).await?.ok_or_else(|| NetworkError::Netlink("veth vanished".into()))?;
     h.link()
         .set(LinkUnspec::new_with_index(host_idx).controller(bridge_idx).up().build())
         .execute()
         .await
         .map_err(nl("attach veth to bridge"))?;
     let peer_idx = index_of(&h, &peer).await?.ok_or_else(|| NetworkError::Netlink("veth peer vanished".into()))?;
-    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
+    let ns = std::fs::File::open(format!("/proc/{}/ns/net", p.pid))
         .map_err(|e| NetworkError::Netlink(format!("open netns: {e}")))?;
     h.link()
-        .set(LinkUnspec::new_with_index(peer_idx).address(mac.to_vec()).setns_by_fd(ns.as_raw_fd()).build())
+        .set(LinkUnspec::new_with_index(peer_idx).address(p.mac.to_vec()).setns_by_fd(ns.as_raw_fd()).build())
         .execute()
         .await
         .map_err(nl("move veth into the container"))?;
     // Inside: a netlink socket must be opened from within the namespace,
     // which takes a thread of its own.
-    let peer_name = peer.clone();
+    let (interface, ip, prefix, gateway) = (p.interface.to_string(), p.ip, p.prefix, p.gateway);
     std::thread::spawn(move || -> Result<(), NetworkError> {
         nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
             .map_err(|e| NetworkError::Netlink(format!("enter netns: {e}")))?;
@@ -96,16 +104,20 @@ pub async fn plug(
             .map_err(|e| NetworkError::Netlink(e.to_string()))?;
         rt.block_on(async {
             let h = connect()?;
-            let idx =
-                index_of(&h, &peer_name).await?.ok_or_else(|| NetworkError::Netlink("veth not in netns".into()))?;
+            let idx = index_of(&h, &peer).await?.ok_or_else(|| NetworkError::Netlink("veth not in netns".into()))?;
             h.link()
-                .set(LinkUnspec::new_with_index(idx).name("eth0").up().build())
+                .set(LinkUnspec::new_with_index(idx).name(interface.clone()).up().build())
                 .execute()
                 .await
-                .map_err(nl("bring eth0 up"))?;
-            h.address().add(idx, IpAddr::V4(ip), prefix).execute().await.map_err(nl("address eth0"))?;
-            let route = RouteMessageBuilder::<Ipv4Addr>::new().gateway(gateway).build();
-            h.route().add(route).execute().await.map_err(nl("add default route"))
+                .map_err(nl("bring the interface up"))?;
+            h.address().add(idx, IpAddr::V4(ip), prefix).execute().await.map_err(nl("address the interface"))?;
+            match gateway {
+                Some(gw) => {
+                    let route = RouteMessageBuilder::<Ipv4Addr>::new().gateway(gw).build();
+                    h.route().add(route).execute().await.map_err(nl("add default route"))
+                }
+                None => Ok(()),
+            }
         })
     })
     .join()

@@ -1,13 +1,15 @@
 //! Container networking: the default `bridge` network (device `berth0`
-//! unless configured)
-//! with addresses from a subnet that collides with nothing on the host,
-//! NAT to the outside, and published ports. User-defined networks and the
-//! embedded DNS server are still to come.
+//! unless configured) with addresses from a subnet that collides with
+//! nothing on the host, user-defined bridge networks with an embedded DNS
+//! server, NAT to the outside, isolation between networks, and published
+//! ports.
 
+mod dns;
 mod ipam;
 mod link;
 mod nat;
 mod proxy;
+pub mod resolv;
 
 pub use ipam::Subnet;
 
@@ -67,20 +69,54 @@ pub struct PortBinding {
     pub host_port: u16,
 }
 
-/// A container's place on the bridge.
+/// A container's place on a network while it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     pub network_id: String,
     /// The network's name when the container joined it.
-    #[serde(default = "default_name")]
     pub network: String,
     pub endpoint_id: String,
+    /// `ethN` inside the container.
+    pub interface: String,
+    /// The host end of the veth pair.
+    pub host_if: String,
     pub ip: Ipv4Addr,
     pub prefix: u8,
     pub gateway: Ipv4Addr,
     pub mac: String,
-    /// Published ports with the host ports actually bound.
+    pub aliases: Vec<String>,
+    /// Names the embedded DNS server answers with this address.
+    pub dns_names: Vec<String>,
+    /// Published ports with the host ports actually bound (on the
+    /// container's first network only).
     pub ports: Vec<PortBinding>,
+}
+
+/// What a container asks for when it joins a network.
+#[derive(Debug, Clone, Default)]
+pub struct Attach {
+    pub container_id: String,
+    /// The init process, whose network namespace gets the interface.
+    pub pid: i32,
+    /// N of `ethN`.
+    pub index: u8,
+    /// A fixed address (`--ip`), else the next free one.
+    pub ip: Option<Ipv4Addr>,
+    pub aliases: Vec<String>,
+    pub dns_names: Vec<String>,
+    /// The default route goes through the first network only.
+    pub default_route: bool,
+    /// Where the embedded DNS server sends names it does not know
+    /// (`--dns`), else the host's resolvers.
+    pub upstream_dns: Vec<Ipv4Addr>,
+}
+
+/// A container as the embedded DNS server knows it on one network.
+#[derive(Debug, Clone)]
+struct Member {
+    container_id: String,
+    names: Vec<String>,
+    upstream_dns: Vec<Ipv4Addr>,
 }
 
 /// A bridge network: the default one (`bridge`) or a user-defined one.
@@ -122,10 +158,11 @@ pub struct NetworkService {
 struct Inner {
     dir: PathBuf,
     networks: Mutex<Vec<BridgeNetwork>>,
-    used: Mutex<HashMap<String, BTreeSet<Ipv4Addr>>>,
+    /// Per network ID: the addresses in use and who holds them.
+    members: Mutex<HashMap<String, BTreeMap<Ipv4Addr, Member>>>,
     proxies: Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
-    /// Networks whose bridge and NAT are in place.
-    ready: tokio::sync::Mutex<BTreeSet<String>>,
+    /// Networks whose bridge and NAT are in place, with their DNS server.
+    ready: tokio::sync::Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
 }
 
 fn now() -> String {
@@ -181,9 +218,9 @@ impl NetworkService {
             inner: Arc::new(Inner {
                 dir,
                 networks: Mutex::new(networks),
-                used: Mutex::new(HashMap::new()),
+                members: Mutex::new(HashMap::new()),
                 proxies: Mutex::new(HashMap::new()),
-                ready: tokio::sync::Mutex::new(BTreeSet::new()),
+                ready: tokio::sync::Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -276,20 +313,42 @@ impl NetworkService {
             nets.retain(|x| x.id != n.id);
             self.save(&nets)?;
         }
-        self.inner.ready.lock().await.remove(&n.id);
+        if let Some(dns) = self.inner.ready.lock().await.remove(&n.id) {
+            dns.iter().for_each(JoinHandle::abort);
+        }
         link::unplug(&n.device).await?;
         nat::remove(&n.device);
         Ok(n)
     }
 
-    /// Marks addresses of containers that kept running across a restart.
-    pub fn reserve(&self, network_id: &str, ip: Ipv4Addr) {
-        self.inner.used.lock().unwrap_or_else(|p| p.into_inner()).entry(network_id.into()).or_default().insert(ip);
+    fn members(&self) -> std::sync::MutexGuard<'_, HashMap<String, BTreeMap<Ipv4Addr, Member>>> {
+        self.inner.members.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Takes note of an endpoint that kept running across an engine restart:
+    /// its address stays taken and its names resolvable.
+    pub async fn restore(&self, container_id: &str, ep: &Endpoint, upstream_dns: &[Ipv4Addr]) {
+        let member = Member {
+            container_id: container_id.into(),
+            names: ep.dns_names.clone(),
+            upstream_dns: upstream_dns.to_vec(),
+        };
+        self.members().entry(ep.network_id.clone()).or_default().insert(ep.ip, member);
+        match self.get(&ep.network_id) {
+            Ok(n) => {
+                if let Err(e) = self.ensure_ready(&n).await {
+                    tracing::warn!(network = %n.name, error = %e, "failed to restore network");
+                }
+            }
+            Err(_) => tracing::warn!(network = %ep.network, "a running container's network is gone"),
+        }
+    }
+
+    /// Brings up the bridge, NAT and (on user-defined networks) the DNS
+    /// server, once per engine run.
     async fn ensure_ready(&self, n: &BridgeNetwork) -> Result<(), NetworkError> {
         let mut ready = self.inner.ready.lock().await;
-        if ready.contains(&n.id) {
+        if ready.contains_key(&n.id) {
             return Ok(());
         }
         link::ensure_bridge(&n.device, n.subnet.gateway(), n.subnet.prefix).await?;
@@ -297,26 +356,53 @@ impl NetworkService {
             nat::enable_forwarding()?;
         }
         nat::apply(&n.device, &n.subnet, n.internal)?;
-        ready.insert(n.id.clone());
+        let mut dns = Vec::new();
+        if !n.is_default() {
+            let book = Arc::new(NameBook { service: Arc::downgrade(&self.inner), network_id: n.id.clone() });
+            match dns::serve(n.subnet.gateway(), book).await {
+                Ok(tasks) => dns = tasks,
+                // Containers still get the host's resolvers through it; only
+                // names of other containers are lost.
+                Err(e) => tracing::warn!(network = %n.name, error = %e, "embedded DNS server unavailable"),
+            }
+        }
+        ready.insert(n.id.clone(), dns);
         Ok(())
     }
 
-    /// Puts the container whose init is `pid` on `network` and publishes
-    /// its ports.
-    pub async fn connect(
-        &self,
-        container_id: &str,
-        pid: i32,
-        network: &BridgeNetwork,
-        ports: &[PortBinding],
-    ) -> Result<Endpoint, NetworkError> {
+    /// Whether the embedded DNS server answers on `network`: containers
+    /// there use it as their resolver.
+    pub async fn has_dns(&self, network_id: &str) -> bool {
+        self.inner.ready.lock().await.get(network_id).is_some_and(|t| !t.is_empty())
+    }
+
+    /// Puts a container on `network`: an address, a veth pair into its
+    /// namespace, and its names in the network's DNS.
+    pub async fn connect(&self, network: &BridgeNetwork, req: Attach) -> Result<Endpoint, NetworkError> {
         self.ensure_ready(network).await?;
         let s = network.subnet;
         let ip = {
-            let mut used = self.inner.used.lock().unwrap_or_else(|p| p.into_inner());
-            let used = used.entry(network.id.clone()).or_default();
-            let ip = ipam::allocate(&s, used).ok_or_else(|| NetworkError::Exhausted(s.to_string()))?;
-            used.insert(ip);
+            let mut members = self.members();
+            let used = members.entry(network.id.clone()).or_default();
+            let ip = match req.ip {
+                Some(ip) if !s.contains(ip) || ip == s.gateway() => {
+                    return Err(NetworkError::Invalid(format!("no configured subnet contains IP address {ip}")))
+                }
+                Some(ip) if used.contains_key(&ip) => {
+                    return Err(NetworkError::Exists(format!("Address already in use: {ip}")));
+                }
+                Some(ip) => ip,
+                None => {
+                    let taken: BTreeSet<Ipv4Addr> = used.keys().copied().collect();
+                    ipam::allocate(&s, &taken).ok_or_else(|| NetworkError::Exhausted(s.to_string()))?
+                }
+            };
+            let member = Member {
+                container_id: req.container_id.clone(),
+                names: req.dns_names.clone(),
+                upstream_dns: req.upstream_dns.clone(),
+            };
+            used.insert(ip, member);
             ip
         };
         let o = ip.octets();
@@ -325,27 +411,35 @@ impl NetworkService {
             network_id: network.id.clone(),
             network: network.name.clone(),
             endpoint_id: crate::containers::names::new_id(),
+            interface: format!("eth{}", req.index),
+            host_if: host_if(&req.container_id, req.index),
             ip,
             prefix: s.prefix,
             gateway: s.gateway(),
             mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
+            aliases: req.aliases,
+            dns_names: req.dns_names,
             ports: Vec::new(),
         };
-        let result = async {
-            link::plug(&network.device, &host_if(container_id), pid, ip, s.prefix, s.gateway(), mac).await?;
-            self.publish(container_id, ip, ports).await
+        let plug = link::Plug {
+            bridge: &network.device,
+            host_if: &endpoint.host_if,
+            interface: &endpoint.interface,
+            pid: req.pid,
+            ip,
+            prefix: s.prefix,
+            gateway: req.default_route.then(|| s.gateway()),
+            mac,
+        };
+        if let Err(e) = link::plug(&plug).await {
+            self.disconnect(&endpoint).await;
+            return Err(e);
         }
-        .await;
-        match result {
-            Ok(ports) => Ok(Endpoint { ports, ..endpoint }),
-            Err(e) => {
-                self.disconnect(container_id, &endpoint).await;
-                Err(e)
-            }
-        }
+        Ok(endpoint)
     }
 
-    /// (Re)starts the proxies of published ports; returns the bound ports.
+    /// (Re)starts the proxies of a container's published ports; returns
+    /// the bound ports.
     pub async fn publish(
         &self,
         container_id: &str,
@@ -374,21 +468,86 @@ impl NetworkService {
         Ok(bound)
     }
 
-    /// Takes the container off its network and frees its address and ports.
-    pub async fn disconnect(&self, container_id: &str, endpoint: &Endpoint) {
+    /// Stops forwarding a container's published ports.
+    pub fn unpublish(&self, container_id: &str) {
         if let Some(tasks) = self.inner.proxies.lock().unwrap_or_else(|p| p.into_inner()).remove(container_id) {
             tasks.iter().for_each(JoinHandle::abort);
         }
-        if let Err(e) = link::unplug(&host_if(container_id)).await {
-            tracing::warn!(container = %container_id, error = %e, "failed to remove veth");
+    }
+
+    /// Takes the container off one network: its veth, address and names.
+    pub async fn disconnect(&self, endpoint: &Endpoint) {
+        if let Err(e) = link::unplug(&endpoint.host_if).await {
+            tracing::warn!(interface = %endpoint.host_if, error = %e, "failed to remove veth");
         }
-        if let Some(used) = self.inner.used.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&endpoint.network_id) {
+        if let Some(used) = self.members().get_mut(&endpoint.network_id) {
             used.remove(&endpoint.ip);
         }
     }
 }
 
+/// One network's view for its DNS server: names of the containers that
+/// share a network with the asker.
+struct NameBook {
+    service: std::sync::Weak<Inner>,
+    network_id: String,
+}
+
+impl NameBook {
+    /// The networks the container at `src` (on this network) is on.
+    fn scope(&self, inner: &Inner, src: Ipv4Addr) -> Option<(Member, Vec<String>)> {
+        let members = inner.members.lock().unwrap_or_else(|p| p.into_inner());
+        let asker = members.get(&self.network_id)?.get(&src)?.clone();
+        let nets = members
+            .iter()
+            .filter(|(_, m)| m.values().any(|x| x.container_id == asker.container_id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        Some((asker, nets))
+    }
+}
+
+impl dns::Resolve for NameBook {
+    fn lookup(&self, src: Ipv4Addr, name: &str) -> Option<Vec<Ipv4Addr>> {
+        let inner = self.service.upgrade()?;
+        let (_, nets) = self.scope(&inner, src)?;
+        let names: Vec<(String, String)> = {
+            let all = inner.networks.lock().unwrap_or_else(|p| p.into_inner());
+            all.iter().filter(|n| nets.contains(&n.id)).map(|n| (n.id.clone(), n.name.to_lowercase())).collect()
+        };
+        let members = inner.members.lock().unwrap_or_else(|p| p.into_inner());
+        let name = name.trim_end_matches('.').to_lowercase();
+        let mut found = Vec::new();
+        for (net_id, net_name) in &names {
+            // `name` or `name.network`, as Docker answers.
+            let short = name.strip_suffix(&format!(".{net_name}")).unwrap_or(&name);
+            for (ip, m) in members.get(net_id).into_iter().flatten() {
+                if m.names.iter().any(|n| n.eq_ignore_ascii_case(short)) {
+                    found.push(*ip);
+                }
+            }
+        }
+        (!found.is_empty()).then_some(found)
+    }
+
+    fn reverse(&self, src: Ipv4Addr, ip: Ipv4Addr) -> Option<String> {
+        let inner = self.service.upgrade()?;
+        let (_, nets) = self.scope(&inner, src)?;
+        let members = inner.members.lock().unwrap_or_else(|p| p.into_inner());
+        let m = nets.iter().find_map(|n| members.get(n)?.get(&ip))?;
+        m.names.first().cloned()
+    }
+
+    fn upstreams(&self, src: Ipv4Addr) -> Vec<SocketAddr> {
+        let own = self.service.upgrade().and_then(|inner| self.scope(&inner, src)).map(|(m, _)| m.upstream_dns);
+        match own {
+            Some(servers) if !servers.is_empty() => servers.into_iter().map(|ip| SocketAddr::from((ip, 53))).collect(),
+            _ => resolv::HostResolv::read().upstreams(),
+        }
+    }
+}
+
 /// Host-side interface name: 15 bytes at most.
-fn host_if(container_id: &str) -> String {
-    format!("vb{}", &container_id[..12.min(container_id.len())])
+fn host_if(container_id: &str, index: u8) -> String {
+    format!("vb{}{index:x}", &container_id[..11.min(container_id.len())])
 }

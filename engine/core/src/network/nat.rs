@@ -8,8 +8,11 @@ use std::process::{Command, Stdio};
 use super::ipam::Subnet;
 use super::NetworkError;
 
-/// Masquerades traffic leaving `bridge`'s subnet for other interfaces, and
-/// lets it through the forward hook.
+/// Masquerades traffic leaving `bridge`'s subnet for other interfaces and
+/// lets it through the forward hook; new connections into the bridge from
+/// anywhere else (another network, the LAN) are dropped, which isolates
+/// networks from each other. The host itself is not forwarded traffic and
+/// still reaches every container.
 pub fn apply(bridge: &str, subnet: &Subnet, internal: bool) -> Result<(), NetworkError> {
     let table = table_name(bridge);
     // An internal network may talk only to itself.
@@ -32,6 +35,8 @@ pub fn apply(bridge: &str, subnet: &Subnet, internal: bool) -> Result<(), Networ
              type filter hook forward priority filter; policy accept;\n\
              {egress}\n\
              oifname \"{bridge}\" ct state established,related accept\n\
+             oifname \"{bridge}\" iifname != \"{bridge}\" ct status dnat accept\n\
+             oifname \"{bridge}\" iifname != \"{bridge}\" drop\n\
            }}\n\
          }}\n"
     );

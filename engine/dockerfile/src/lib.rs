@@ -1,0 +1,1 @@
+//! Dockerfile parsing, word expansion and `.dockerignore` matching.
