@@ -22,10 +22,10 @@ pub fn json_stream(rx: UnboundedReceiver<Progress>) -> Response {
     ([(CONTENT_TYPE, "application/json")], Body::from_stream(lines)).into_response()
 }
 
-fn to_message(p: Progress) -> JsonMessage {
+pub fn to_message(p: Progress) -> JsonMessage {
     if let Some(message) = p.error {
         return JsonMessage {
-            error_detail: Some(ErrorDetail { message: message.clone() }),
+            error_detail: Some(ErrorDetail { code: None, message: message.clone() }),
             error: Some(message),
             ..Default::default()
         };
@@ -36,7 +36,8 @@ fn to_message(p: Progress) -> JsonMessage {
         (None, Some(_)) => (Some(ProgressDetail::default()), String::new()),
         (None, None) => (None, String::new()),
     };
-    let aux = p.pushed.map(|x| PushResult { tag: x.tag, digest: x.digest, size: x.size });
+    let aux =
+        p.pushed.and_then(|x| serde_json::to_value(PushResult { tag: x.tag, digest: x.digest, size: x.size }).ok());
     JsonMessage { status: p.status, progress_detail, progress, id: p.id, aux, ..Default::default() }
 }
 

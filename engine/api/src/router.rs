@@ -4,7 +4,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{archive, attach, containers, events, exec, images, networks, stats, system, volumes};
+use crate::handlers::{archive, attach, build, containers, events, exec, images, networks, stats, system, volumes};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -34,6 +34,9 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/stats", get(stats::stats))
         .route("/containers/{id}/archive", get(archive::get).head(archive::head).put(archive::put))
         .route("/containers/{id}/export", get(archive::export))
+        .route("/commit", post(images::commit))
+        .route("/build", post(build::build))
+        .route("/build/prune", post(build::prune))
         .route("/containers/{id}/changes", get(archive::changes))
         .route("/containers/{id}", delete(containers::remove))
         .route("/exec/{id}/start", post(exec::start))

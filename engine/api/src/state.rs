@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use berth_core::builder::BuildService;
 use berth_core::containers::ContainerService;
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub containers: ContainerService,
     pub volumes: VolumeService,
     pub network: NetworkService,
+    pub builder: BuildService,
     /// Flips to `true` when the engine shuts down, so endless streams end.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use berth_api::AppState;
+use berth_core::builder::BuildService;
 use berth_core::config::SharedConfig;
 use berth_core::containers::{ContainerService, Deps};
 use berth_core::events::EventBus;
@@ -48,6 +49,8 @@ enum DaemonError {
     Volumes(#[source] berth_core::volumes::VolumeError),
     #[error("failed to open the container store")]
     Containers(#[source] berth_core::containers::ContainerError),
+    #[error("failed to open the build cache")]
+    Builder(#[source] berth_core::builder::BuildError),
     #[error("failed to create {path}")]
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("failed to set up signal handling")]
@@ -139,6 +142,8 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
         let c = containers.clone();
         volumes.set_users(Box::new(move |name| c.users_of_volume(name)));
     }
+    let builder =
+        BuildService::open(&cfg.data_root, images.clone(), containers.clone()).map_err(DaemonError::Builder)?;
     let state = AppState {
         system: SystemService::new(config.clone(), events.clone(), id.clone()),
         events: events.clone(),
@@ -146,6 +151,7 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
         containers,
         volumes,
         network,
+        builder,
         shutdown: shutdown_rx.clone(),
     };
 

@@ -1,6 +1,7 @@
 //! Berth engine services. Data flows one way: the API calls these services,
 //! and they talk to stores, the runtime and the kernel.
 
+pub mod builder;
 pub mod compression;
 pub mod config;
 pub mod containers;

@@ -6,12 +6,14 @@ use axum::body::Body;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use berth_core::containers::{CommitConfig, CommitRequest};
 use berth_core::distribution::manifest::Platform;
 use berth_core::distribution::Credentials;
 use berth_core::filters::Filters;
 use berth_core::images::progress::ProgressSink;
 use berth_core::images::{DeleteItem, ImageDetails, ListOptions};
 use berth_core::reference::ImageRef;
+use bytes::Bytes;
 use http::HeaderMap;
 
 use crate::blocking_io::{body_reader, BodyWriter};
@@ -64,16 +66,7 @@ async fn import(state: &AppState, src: &str, q: &Params, raw: Option<&str>, body
             "importing from a URL is not supported by Berth yet; pipe the tarball to docker import instead",
         ));
     }
-    let tag = match q.get("repo").filter(|r| !r.is_empty()) {
-        Some(repo) => {
-            let name = match q.get("tag").filter(|t| !t.is_empty()) {
-                Some(t) => format!("{repo}:{t}"),
-                None => repo.clone(),
-            };
-            Some(ImageRef::parse(&name)?)
-        }
-        None => None,
-    };
+    let tag = repo_tag(q)?;
     let platform = match q.get("platform").filter(|p| !p.is_empty()) {
         Some(p) => Some(Platform::parse(p).ok_or_else(|| ApiError::bad_request(format!("invalid platform {p:?}")))?),
         None => None,
@@ -87,6 +80,49 @@ async fn import(state: &AppState, src: &str, q: &Params, raw: Option<&str>, body
         .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     let line = serde_json::to_string(&JsonMessage { status: id.to_string(), ..Default::default() }).unwrap_or_default();
     Ok(([(http::header::CONTENT_TYPE, "application/json")], format!("{line}\n")).into_response())
+}
+
+/// The `repo` and `tag` parameters of import and commit, as a reference.
+fn repo_tag(q: &Params) -> Result<Option<ImageRef>, ApiError> {
+    let Some(repo) = q.get("repo").filter(|r| !r.is_empty()) else { return Ok(None) };
+    let name = match q.get("tag").filter(|t| !t.is_empty()) {
+        Some(t) => format!("{repo}:{t}"),
+        None => repo.clone(),
+    };
+    Ok(Some(ImageRef::parse(&name)?))
+}
+
+/// `POST /commit`: a container's changes as a new image (`docker commit`).
+pub async fn commit(
+    State(state): State<AppState>,
+    Query(q): Query<Params>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<(http::StatusCode, Json<IdResponse>), ApiError> {
+    let container = q
+        .get("container")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::bad_request("container is required: name the container to commit"))?;
+    let config = if body.iter().all(u8::is_ascii_whitespace) || body.as_ref() == b"null" {
+        CommitConfig::Container
+    } else {
+        let user = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("invalid container configuration: {e}")))?;
+        CommitConfig::Merge(user)
+    };
+    let req = CommitRequest {
+        config,
+        changes: all_values(raw.as_deref(), "changes"),
+        comment: q.get("comment").cloned().unwrap_or_default(),
+        author: q.get("author").cloned().unwrap_or_default(),
+        tags: repo_tag(&q)?.into_iter().collect(),
+        created_by: None,
+        layer: true,
+        // Docker pauses unless told not to.
+        pause: !q.contains_key("pause") || flag(&q, "pause"),
+    };
+    let id = state.containers.commit(container, req).await?;
+    Ok((http::StatusCode::CREATED, Json(IdResponse { id: id.to_string() })))
 }
 
 /// `GET /images/get?names=...`: a tarball of the images (`docker save`).
@@ -150,7 +186,7 @@ fn push(state: &AppState, name: &str, q: &Params, headers: &HeaderMap) -> Result
 
 pub async fn list(State(state): State<AppState>, Query(q): Query<Params>) -> Result<Json<Vec<ImageSummary>>, ApiError> {
     let filters = Filters::parse(q.get("filters").map(String::as_str).unwrap_or(""))?;
-    let images = state.images.list(&ListOptions { filters })?;
+    let images = state.images.list(&ListOptions { filters, all: flag(&q, "all") })?;
     // Shared size and container counts cost a scan; only `system df` pays it.
     Ok(Json(images.into_iter().map(|i| summary(i, -1, -1)).collect()))
 }
@@ -159,7 +195,7 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<Params>) -> Res
 pub fn summary(i: berth_core::images::ImageSummary, shared_size: i64, containers: i64) -> ImageSummary {
     ImageSummary {
         id: i.id.to_string(),
-        parent_id: String::new(),
+        parent_id: i.parent.map(|p| p.to_string()).unwrap_or_default(),
         repo_tags: i.repo_tags,
         repo_digests: i.repo_digests,
         created: i.created,
@@ -244,7 +280,7 @@ fn inspect(d: ImageDetails) -> ImageInspect {
         id: d.record.id.to_string(),
         repo_tags: d.repo_tags,
         repo_digests: d.repo_digests,
-        parent: String::new(),
+        parent: d.record.parent.as_ref().map(ToString::to_string).unwrap_or_default(),
         comment: c.comment,
         created: c.created,
         docker_version: c.docker_version,

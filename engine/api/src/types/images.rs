@@ -107,8 +107,9 @@ pub struct JsonMessage {
     pub error_detail: Option<ErrorDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A push's result or a build's `{"ID": ...}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aux: Option<PushResult>,
+    pub aux: Option<serde_json::Value>,
 }
 
 /// The `aux` record closing each pushed tag.
@@ -130,6 +131,9 @@ pub struct ProgressDetail {
 
 #[derive(Debug, Serialize)]
 pub struct ErrorDetail {
+    /// A failed build step's exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
     pub message: String,
 }
 

@@ -4,6 +4,7 @@
 
 mod archive;
 mod caps;
+mod commit;
 mod create;
 mod exec;
 pub mod health;
@@ -21,6 +22,7 @@ mod spec;
 pub mod stats;
 
 pub use archive::{Change, PathStat};
+pub use commit::{CommitConfig, CommitRequest};
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
 pub use hub::{Hub, Input};

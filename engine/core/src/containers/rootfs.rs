@@ -32,6 +32,15 @@ impl RwLayer {
         if self.is_mounted() {
             return Ok(());
         }
+        // An image without layers (`FROM scratch`) still needs a lower dir.
+        let empty = self.merged.with_file_name("empty");
+        let lowers = if lowers.is_empty() {
+            std::fs::create_dir_all(&empty)
+                .map_err(|e| ContainerError::Internal(format!("failed to create {}: {e}", empty.display())))?;
+            std::slice::from_ref(&empty)
+        } else {
+            lowers
+        };
         let lower = lowers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
         let data = format!("lowerdir={lower},upperdir={},workdir={}", self.upper.display(), self.work.display());
         mount(Some("overlay"), &self.merged, Some("overlay"), MsFlags::empty(), Some(data.as_str()))

@@ -18,27 +18,46 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Decodes the header; empty or `{}` means anonymous. Docker clients
-    /// use URL-safe base64, some older ones the standard alphabet.
+    /// Decodes the header; empty or `{}` means anonymous.
     pub fn from_header(value: &str) -> Option<Self> {
-        let value = value.trim();
-        if value.is_empty() {
-            return None;
-        }
-        let engines = [
-            base64::engine::general_purpose::URL_SAFE,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            base64::engine::general_purpose::STANDARD,
-            base64::engine::general_purpose::STANDARD_NO_PAD,
-        ];
-        let json = engines.iter().find_map(|e| e.decode(value).ok())?;
-        let creds: Self = serde_json::from_slice(&json).ok()?;
-        (!creds.is_anonymous()).then_some(creds)
+        decode_header::<Self>(value).filter(|c| !c.is_anonymous())
+    }
+
+    /// `X-Registry-Config` of a build: credentials by registry host
+    /// (`https://index.docker.io/v1/` stands for Docker Hub).
+    pub fn map_from_header(value: &str) -> std::collections::BTreeMap<String, Self> {
+        let all: std::collections::BTreeMap<String, Self> = decode_header(value).unwrap_or_default();
+        all.into_iter()
+            .filter(|(_, c)| !c.is_anonymous())
+            .map(|(host, c)| {
+                let host = host.trim_start_matches("https://").trim_start_matches("http://");
+                let host = host.split('/').next().unwrap_or_default();
+                let host = if host == "index.docker.io" { "docker.io" } else { host };
+                (host.to_string(), c)
+            })
+            .collect()
     }
 
     pub fn is_anonymous(&self) -> bool {
         self.username.is_empty() && self.identity_token.is_empty() && self.registry_token.is_empty()
     }
+}
+
+/// Base64 JSON as Docker clients send it in headers: URL-safe, some older
+/// ones the standard alphabet.
+fn decode_header<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let engines = [
+        base64::engine::general_purpose::URL_SAFE,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+    ];
+    let json = engines.iter().find_map(|e| e.decode(value).ok())?;
+    serde_json::from_slice(&json).ok()
 }
 
 /// A parsed `WWW-Authenticate` challenge.

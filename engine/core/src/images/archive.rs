@@ -260,21 +260,60 @@ impl ImageService {
         tags: &[ImageRef],
         action: &str,
     ) -> Result<Digest, ImageError> {
+        self.store_image(config_bytes, None, layers, tags, action)
+    }
+
+    /// A new image on top of `parent` (`docker commit`, a build step; none
+    /// for `FROM scratch`): its
+    /// layers plus `layer` (an uncompressed tar) if the step made one.
+    /// `config`'s rootfs is filled in here. Blocking.
+    pub fn commit_image(
+        &self,
+        parent: Option<&ImageRecord>,
+        layer: Option<&Path>,
+        mut config: ImageConfig,
+        tags: &[ImageRef],
+    ) -> Result<Digest, ImageError> {
+        let mut diff_ids: Vec<Digest> = parent.iter().flat_map(|p| &p.layers).map(|l| l.diff_id.clone()).collect();
+        if let Some(path) = layer {
+            let f = std::fs::File::open(path).map_err(io_err("open", path))?;
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut std::io::BufReader::new(f), &mut hasher).map_err(io_err("read", path))?;
+            diff_ids.push(Digest::from_hasher(hasher));
+        }
+        config.rootfs = RootFs { kind: "layers".into(), diff_ids };
+        let bytes = serde_json::to_vec(&config).map_err(|e| ImageError::Internal(e.to_string()))?;
+        let layers: Vec<PathBuf> = layer.map(Path::to_path_buf).into_iter().collect();
+        self.store_image(&bytes, parent, &layers, tags, "commit")
+    }
+
+    /// Stores a config as an image: the `parent`'s layers (already stored)
+    /// followed by `layers` files; tags it and announces it with `action`.
+    fn store_image(
+        &self,
+        config_bytes: &[u8],
+        parent: Option<&ImageRecord>,
+        layers: &[PathBuf],
+        tags: &[ImageRef],
+        action: &str,
+    ) -> Result<Digest, ImageError> {
         let config = ImageConfig::parse(config_bytes)
             .map_err(|source| ImageError::Config { id: Digest::of(config_bytes), source })?;
         let diff_ids = config.rootfs.diff_ids.clone();
-        if diff_ids.len() != layers.len() {
+        let inherited = parent.map(|p| p.layers.clone()).unwrap_or_default();
+        if diff_ids.len() != inherited.len() + layers.len() {
             return Err(ImageError::InvalidParameter(format!(
                 "image config lists {} layers but the archive has {}",
                 diff_ids.len(),
-                layers.len()
+                inherited.len() + layers.len()
             )));
         }
         let id = Digest::of(config_bytes);
         let chains = crate::snapshots::chain_ids(&diff_ids);
         let mut lease = Lease::take(self, chains.iter().cloned().chain([id.clone()]).collect());
-        let mut records = Vec::new();
-        for ((path, diff_id), chain) in layers.iter().zip(&diff_ids).zip(&chains) {
+        let mut records = inherited;
+        let fresh = diff_ids.iter().zip(&chains).skip(records.len());
+        for (path, (diff_id, chain)) in layers.iter().zip(fresh) {
             let mut head = [0u8; 4];
             let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io_err("read", path))?;
             let file = std::fs::File::open(path).map_err(io_err("open", path))?;
@@ -303,6 +342,7 @@ impl ImageService {
                 repo_digests: Default::default(),
                 manifest: None,
                 last_tag_time: None,
+                parent: parent.map(|p| p.id.clone()),
             });
             for t in tags {
                 idx.tags.insert(t.to_string(), id.clone());

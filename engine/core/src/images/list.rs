@@ -17,11 +17,14 @@ pub struct ImageSummary {
     pub created: i64,
     pub size: u64,
     pub labels: BTreeMap<String, String>,
+    pub parent: Option<Digest>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ListOptions {
     pub filters: Filters,
+    /// Also the intermediate images of builds (untagged, with children).
+    pub all: bool,
 }
 
 impl ImageService {
@@ -34,7 +37,11 @@ impl ImageService {
             Some("false" | "0") => Some(false),
             Some(v) => return Err(ImageError::InvalidParameter(format!("invalid filter 'dangling={v}'"))),
         };
-        let records: Vec<_> = self.index().images.values().cloned().collect();
+        let records: Vec<_> = {
+            let idx = self.index();
+            let intermediate = |r: &&super::ImageRecord| idx.tags_of(&r.id).is_empty() && idx.has_children(&r.id);
+            idx.images.values().filter(|r| opts.all || !intermediate(r)).cloned().collect()
+        };
         let bound = |key: &str| -> Result<Option<i64>, ImageError> {
             let Some(name) = f.values(key).next() else { return Ok(None) };
             let id = lookup(&self.index(), name).ok_or_else(|| super::not_found(name))?;
@@ -67,6 +74,7 @@ impl ImageService {
                 created,
                 size: d.size,
                 labels,
+                parent: d.record.parent.clone(),
             });
         }
         out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));

@@ -2,7 +2,7 @@
 //! and everything done to images — pull, list, inspect, tag, remove, prune.
 
 mod archive;
-mod changes;
+pub mod changes;
 pub mod config;
 mod list;
 pub mod progress;
@@ -204,7 +204,7 @@ impl ImageService {
     /// `docker system df`: every image with the bytes it shares with other
     /// images, and the total size of all layers counted once.
     pub fn disk_usage(&self) -> Result<DiskUsage, ImageError> {
-        let images = self.list(&ListOptions::default())?;
+        let images = self.list(&ListOptions { all: true, ..Default::default() })?;
         let records: Vec<ImageRecord> = self.index().images.values().cloned().collect();
         let mut users: BTreeMap<Digest, usize> = BTreeMap::new();
         for r in &records {

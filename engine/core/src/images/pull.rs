@@ -224,6 +224,7 @@ impl PullPlan {
                 repo_digests: Default::default(),
                 manifest: Some(manifest_digest.clone()),
                 last_tag_time: None,
+                parent: None,
             });
             record.repo_digests.insert(repo_digest);
             let mut retagged = false;

@@ -29,7 +29,7 @@ impl ImageService {
     }
 
     /// [`Self::remove`], also returning the bytes of snapshots freed.
-    fn remove_counting(&self, name: &str, force: bool) -> Result<(Vec<DeleteItem>, u64), ImageError> {
+    pub(crate) fn remove_counting(&self, name: &str, force: bool) -> Result<(Vec<DeleteItem>, u64), ImageError> {
         let (id, by_ref) = {
             let index = self.index();
             let id = lookup(&index, name).ok_or_else(|| not_found(name))?;

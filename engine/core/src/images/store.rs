@@ -37,6 +37,10 @@ pub struct ImageRecord {
     /// When a tag last pointed here (RFC 3339), for inspect's Metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_tag_time: Option<String>,
+    /// The image this one was committed or built on, locally (Docker's
+    /// `Parent`); build steps are intermediate images with children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Digest>,
 }
 
 impl ImageRecord {
@@ -54,6 +58,11 @@ pub struct Index {
 }
 
 impl Index {
+    /// Whether some image was built on `id`.
+    pub fn has_children(&self, id: &Digest) -> bool {
+        self.images.values().any(|r| r.parent.as_ref() == Some(id))
+    }
+
     pub fn tags_of(&self, id: &Digest) -> Vec<String> {
         self.tags.iter().filter(|(_, v)| *v == id).map(|(k, _)| k.clone()).collect()
     }
@@ -106,6 +115,7 @@ mod tests {
                 repo_digests: Default::default(),
                 manifest: None,
                 last_tag_time: None,
+                parent: None,
             },
         );
         idx.tags.insert("docker.io/library/x:latest".into(), id.clone());

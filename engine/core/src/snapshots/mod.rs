@@ -6,8 +6,10 @@
 //! Snapshots are unpacked into a temp directory and renamed into place: a
 //! snapshot that exists is complete.
 
+mod pack;
 mod unpack;
 
+pub use pack::pack_layer;
 pub use unpack::UnpackError;
 
 use std::io::Read;
