@@ -272,7 +272,12 @@ pub struct DisconnectRequest {
     container: String,
 }
 
-fn refuse_builtin(network: &str) -> Result<(), ApiError> {
+/// What connect and disconnect both refuse: the built-in networks, and a
+/// request that names no container.
+fn check_request(network: &str, container: &str) -> Result<(), ApiError> {
+    if container.is_empty() {
+        return Err(ApiError::bad_request("container is required"));
+    }
     if matches!(network, "host" | "none") {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -287,10 +292,7 @@ pub async fn connect(
     Path(network): Path<String>,
     JsonBody(req): JsonBody<ConnectRequest>,
 ) -> Result<StatusCode, ApiError> {
-    refuse_builtin(&network)?;
-    if req.container.is_empty() {
-        return Err(ApiError::bad_request("container is required"));
-    }
+    check_request(&network, &req.container)?;
     let att = req.endpoint_config.unwrap_or_default().attachment()?;
     state.containers.connect_network(&req.container, &network, att).await?;
     Ok(StatusCode::OK)
@@ -301,10 +303,7 @@ pub async fn disconnect(
     Path(network): Path<String>,
     JsonBody(req): JsonBody<DisconnectRequest>,
 ) -> Result<StatusCode, ApiError> {
-    refuse_builtin(&network)?;
-    if req.container.is_empty() {
-        return Err(ApiError::bad_request("container is required"));
-    }
+    check_request(&network, &req.container)?;
     state.containers.disconnect_network(&req.container, &network).await?;
     Ok(StatusCode::OK)
 }
