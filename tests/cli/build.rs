@@ -95,7 +95,7 @@ async fn build_run_cache_and_config() {
     let (_, after) = build(&d, &["--build-arg", "WHO=berth", dir]);
     assert_eq!(built_id(&after), first, "{after}");
     let pruned = d.docker_ok(&["builder", "prune", "-f"]);
-    assert!(pruned.contains("Total reclaimed space"), "{pruned}");
+    assert!(pruned.contains("Deleted build cache objects") && pruned.contains("Total reclaimed space"), "{pruned}");
     let (_, cold) = build(&d, &["--build-arg", "WHO=berth", dir]);
     assert!(!cold.contains("Using cache"), "{cold}");
 }

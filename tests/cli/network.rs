@@ -273,10 +273,15 @@ async fn embedded_dns_isolation_and_runtime_connect() {
     let filtered = d.docker_ok(&["ps", "--filter", "network=back", "--format", "{{.Names}}"]);
     assert_eq!(filtered.trim(), "late");
 
+    // A renamed container answers to its new name.
+    d.docker_ok(&["rename", "web", "site"]);
+    assert_eq!(lookup(&d, &img, "front", "site"), ip);
+    assert_eq!(lookup(&d, &img, "front", "web"), "");
+
     // Names survive an engine restart.
     let late_ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.Networks.back.IPAddress}}", "late"]);
     let mut d = d;
     d.crash_and_restart();
     assert_eq!(lookup(&d, &img, "back", "late"), late_ip.trim());
-    d.docker_ok(&["rm", "-f", "web", "late"]);
+    d.docker_ok(&["rm", "-f", "site", "late"]);
 }

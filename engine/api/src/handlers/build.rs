@@ -14,7 +14,6 @@ use berth_core::reference::ImageRef;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::HeaderMap;
-use serde::Serialize;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::StreamExt;
 
@@ -22,7 +21,7 @@ use crate::blocking_io::body_reader;
 use crate::error::ApiError;
 use crate::query::{all_values, flag, Params};
 use crate::state::AppState;
-use crate::types::{ErrorDetail, JsonMessage};
+use crate::types::{BuildPruneResponse, ErrorDetail, JsonMessage};
 
 /// A JSON-encoded map parameter (`buildargs`, `labels`).
 fn json_param<T: serde::de::DeserializeOwned + Default>(q: &Params, key: &str) -> Result<T, ApiError> {
@@ -117,17 +116,10 @@ fn message(event: BuildEvent) -> JsonMessage {
     }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct BuildPruneResponse {
-    caches_deleted: Vec<String>,
-    space_reclaimed: u64,
-}
-
 pub async fn prune(State(state): State<AppState>) -> Result<Json<BuildPruneResponse>, ApiError> {
     let builder = state.builder.clone();
-    let freed = tokio::task::spawn_blocking(move || builder.prune())
+    let (removed, freed) = tokio::task::spawn_blocking(move || builder.prune())
         .await
         .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
-    Ok(Json(BuildPruneResponse { caches_deleted: Vec::new(), space_reclaimed: freed }))
+    Ok(Json(BuildPruneResponse { caches_deleted: removed, space_reclaimed: freed }))
 }

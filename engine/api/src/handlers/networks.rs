@@ -3,58 +3,18 @@
 
 use std::collections::BTreeMap;
 
+use crate::types::*;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use berth_core::events::{Event, ObjectType};
 use berth_core::filters::Filters;
 use berth_core::network::BridgeNetwork;
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
 
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::query::Params;
 use crate::state::AppState;
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct NetworkResource {
-    name: String,
-    id: String,
-    created: String,
-    scope: String,
-    driver: String,
-    #[serde(rename = "EnableIPv6")]
-    enable_ipv6: bool,
-    #[serde(rename = "IPAM")]
-    ipam: Ipam,
-    internal: bool,
-    attachable: bool,
-    ingress: bool,
-    containers: BTreeMap<String, NetworkContainer>,
-    options: BTreeMap<String, String>,
-    labels: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Ipam {
-    driver: String,
-    config: Vec<BTreeMap<String, String>>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct NetworkContainer {
-    name: String,
-    #[serde(rename = "EndpointID")]
-    endpoint_id: String,
-    mac_address: String,
-    #[serde(rename = "IPv4Address")]
-    ipv4_address: String,
-    #[serde(rename = "IPv6Address")]
-    ipv6_address: String,
-}
 
 fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
     let containers = state
@@ -165,32 +125,6 @@ pub async fn inspect(
     Ok(Json(nets.into_iter().nth(idx).expect("index from the same list")))
 }
 
-/// `POST /networks/create`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct NetworkCreateRequest {
-    name: String,
-    driver: String,
-    internal: bool,
-    #[serde(rename = "IPAM")]
-    ipam: Option<IpamRequest>,
-    options: Option<BTreeMap<String, String>>,
-    labels: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct IpamRequest {
-    config: Option<Vec<BTreeMap<String, String>>>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct NetworkCreateResponse {
-    id: String,
-    warning: String,
-}
-
 pub async fn create(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<NetworkCreateRequest>,
@@ -247,29 +181,10 @@ pub async fn prune(State(state): State<AppState>) -> Result<Json<NetworkPruneRes
     Ok(Json(NetworkPruneResponse { networks_deleted: (!deleted.is_empty()).then_some(deleted) }))
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct NetworkPruneResponse {
-    networks_deleted: Option<Vec<String>>,
-}
-
 /// A network with running containers on it cannot go, as in Docker;
 /// stopped ones that name it fail at their next start.
 fn in_use(state: &AppState, n: &BridgeNetwork) -> bool {
     state.containers.list().iter().any(|c| c.endpoints.iter().any(|e| e.network_id == n.id))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct ConnectRequest {
-    container: String,
-    endpoint_config: Option<crate::types::EndpointConfig>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct DisconnectRequest {
-    container: String,
 }
 
 /// What connect and disconnect both refuse: the built-in networks, and a

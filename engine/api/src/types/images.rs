@@ -172,3 +172,11 @@ pub struct ImageSearchResponseItem {
     pub name: String,
     pub star_count: u64,
 }
+
+/// `POST /build/prune`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BuildPruneResponse {
+    pub caches_deleted: Vec<String>,
+    pub space_reclaimed: u64,
+}

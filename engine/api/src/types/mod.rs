@@ -5,6 +5,7 @@ mod containers;
 mod df;
 mod events;
 mod images;
+mod networks;
 mod system;
 mod volumes;
 
@@ -12,6 +13,7 @@ pub use containers::*;
 pub use df::*;
 pub use events::*;
 pub use images::*;
+pub use networks::*;
 pub use system::*;
 pub use volumes::*;
 

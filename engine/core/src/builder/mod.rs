@@ -147,18 +147,19 @@ impl BuildService {
     }
 
     /// `docker builder prune`: forgets the cache and removes the step
-    /// images nothing else holds. Returns the freed bytes.
-    pub fn prune(&self) -> Result<u64, BuildError> {
-        let mut freed = 0;
+    /// images nothing else holds. Returns those images and the freed bytes.
+    pub fn prune(&self) -> Result<(Vec<String>, u64), BuildError> {
+        let (mut removed, mut freed) = (Vec::new(), 0);
         for id in cache::drain(&self.root.join("cache")) {
             let Ok(image) = self.images.inspect(id.as_str()) else { continue };
             if !image.repo_tags.is_empty() || !self.containers.users_of(&image.record.id).is_empty() {
                 continue;
             }
             if let Ok((_, bytes)) = self.images.remove_counting(image.record.id.as_str(), false) {
+                removed.push(image.record.id.to_string());
                 freed += bytes;
             }
         }
-        Ok(freed)
+        Ok((removed, freed))
     }
 }

@@ -88,7 +88,16 @@ impl ContainerService {
             )));
         }
         let old = c.name.clone();
-        let c = self.update(&c.id, |r| r.name = new_name.to_string())?;
+        let c = self.update(&c.id, |r| {
+            r.name = new_name.to_string();
+            // Its DNS name follows it, as in Docker.
+            for ep in &mut r.endpoints {
+                ep.dns_names.iter_mut().filter(|n| **n == old).for_each(|n| *n = new_name.to_string());
+            }
+        })?;
+        for ep in &c.endpoints {
+            self.inner.network.rename(ep, &c.id);
+        }
         self.emit(&c, "rename", &[("oldName", format!("/{old}"))]);
         Ok(())
     }

@@ -30,7 +30,8 @@ impl ContainerService {
         Ok(joined)
     }
 
-    async fn leave_all(&self, id: &str, endpoints: &[Endpoint]) {
+    /// Undoes [`Self::join_networks`].
+    pub(super) async fn leave_all(&self, id: &str, endpoints: &[Endpoint]) {
         self.inner.network.unpublish(id);
         for ep in endpoints {
             self.inner.network.disconnect(ep).await;

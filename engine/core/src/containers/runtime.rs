@@ -172,14 +172,21 @@ impl ContainerService {
                 return Err(e);
             }
         };
-        if let Some(primary) = endpoints.first() {
-            // Before the process runs: it may resolve names at once.
-            write(&hosts, hosts::hosts_text(c, &endpoints, gateway))?;
-            let embedded = self.inner.network.has_dns(&primary.network_id).await.then_some(primary.gateway);
-            write(&resolv, hosts::resolv_text(c, embedded))?;
+        let ready = async {
+            if let Some(primary) = endpoints.first() {
+                // Before the process runs: it may resolve names at once.
+                write(&hosts, hosts::hosts_text(c, &endpoints, gateway))?;
+                let embedded = self.inner.network.has_dns(&primary.network_id).await.then_some(primary.gateway);
+                write(&resolv, hosts::resolv_text(c, embedded))?;
+            }
+            // Attach before the process runs so none of its output is missed.
+            self.monitor(&c.id).await
+        };
+        if let Err(e) = ready.await {
+            self.leave_all(&c.id, &endpoints).await;
+            self.abort_shim(&c.id);
+            return Err(e);
         }
-        // Attach before the process runs so none of its output is missed.
-        self.monitor(&c.id).await?;
         let line = next_line(&mut lines).await;
         match line.trim().split_once(' ') {
             Some(("ok", pid)) => pid
@@ -343,10 +350,7 @@ impl ContainerService {
         };
         let _ = RwLayer::at(&self.dirs(id).data).unmount();
         let left = self.get(id).map(|c| c.endpoints).unwrap_or_default();
-        self.inner.network.unpublish(id);
-        for ep in &left {
-            self.inner.network.disconnect(ep).await;
-        }
+        self.leave_all(id, &left).await;
         let Ok(c) = self.update(id, |r| {
             r.endpoints.clear();
             r.state.status = Status::Exited;

@@ -475,6 +475,15 @@ impl NetworkService {
         }
     }
 
+    /// The DNS names of a container's endpoint changed (`docker rename`).
+    pub fn rename(&self, ep: &Endpoint, container_id: &str) {
+        if let Some(m) = self.members().get_mut(&ep.network_id).and_then(|m| m.get_mut(&ep.ip)) {
+            if m.container_id == container_id {
+                m.names.clone_from(&ep.dns_names);
+            }
+        }
+    }
+
     /// Takes the container off one network: its veth, address and names.
     pub async fn disconnect(&self, endpoint: &Endpoint) {
         if let Err(e) = link::unplug(&endpoint.host_if).await {

@@ -25,10 +25,7 @@ impl Build<'_> {
         let mut dest = PathBuf::from(clean_abs(&Path::new(&workdir).join(&dest_raw)));
         let dest_is_dir = dest_raw.ends_with('/') || dest_raw == "." || dest_raw.ends_with("/.");
         if args.sources.len() > 1 && !dest_is_dir {
-            return Err(BuildError::Invalid(format!(
-                "When using {} with more than one source file, the destination must be a directory and end with a /",
-                i.keyword()
-            )));
+            return Err(needs_dir_dest(i.keyword()));
         }
         if dest_is_dir {
             dest.push("");
@@ -111,12 +108,8 @@ impl Build<'_> {
                         )));
                     }
                     let matches = self.ctx.select(&src)?;
-                    let many = matches.len() > 1 || src.contains(['*', '?', '[']);
-                    if many && !dest_is_dir && args.sources.len() == 1 && matches.len() > 1 {
-                        return Err(BuildError::Invalid(format!(
-                            "When using {} with more than one source file, the destination must be a directory and end with a /",
-                            if add { "ADD" } else { "COPY" }
-                        )));
+                    if matches.len() > 1 && !dest_is_dir {
+                        return Err(needs_dir_dest(if add { "ADD" } else { "COPY" }));
                     }
                     for rel in matches {
                         let host = self.ctx.root().join(&rel);
@@ -217,4 +210,11 @@ struct Dest {
     /// Written with a trailing `/`: sources go inside.
     is_dir: bool,
     own: Ownership,
+}
+
+/// Several sources go into a directory, which Docker wants written as one.
+fn needs_dir_dest(keyword: &str) -> BuildError {
+    BuildError::Invalid(format!(
+        "When using {keyword} with more than one source file, the destination must be a directory and end with a /"
+    ))
 }
