@@ -19,6 +19,7 @@ pub mod ignore;
 mod json;
 pub mod parser;
 
+pub use duration::parse_duration;
 pub use expand::{expand_word, expand_words, split_key_values, split_words_raw, ExpandError, KeyValue, PairsError};
 pub use ignore::{DockerIgnore, IgnoreError};
 pub use parser::{
