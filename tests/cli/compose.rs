@@ -276,3 +276,64 @@ async fn plugin_metadata_and_contexts() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Secrets and configs from files, the environment and inline content appear where Compose puts
+/// them; `cp` copies both ways, into running and stopped containers.
+#[tokio::test]
+async fn secrets_configs_and_cp() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    d.install_compose();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("db_password.txt"), "s3cret\n").unwrap();
+    let compose = format!(
+        r#"
+services:
+  app:
+    image: {img}
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    secrets:
+      - db_password
+      - source: token
+        target: api.token
+    configs:
+      - source: settings
+        target: /etc/app/settings.ini
+secrets:
+  db_password:
+    file: ./db_password.txt
+  token:
+    environment: API_TOKEN
+configs:
+  settings:
+    content: |
+      mode=${{MODE:-dev}}
+"#
+    );
+    std::fs::write(p.join("compose.yaml"), compose).unwrap();
+    let up = d.docker_cmd().current_dir(p).env("API_TOKEN", "tok-123").args(["compose", "up", "-d"]).output().unwrap();
+    assert!(up.status.success(), "{}", text(&up.stderr));
+    let read = |path: &str| d.compose_ok(p, &["exec", "-T", "app", "cat", path]).0;
+    assert_eq!(read("/run/secrets/db_password"), "s3cret\n");
+    assert_eq!(read("/run/secrets/api.token"), "tok-123");
+    assert_eq!(read("/etc/app/settings.ini"), "mode=dev\n");
+
+    // cp out to a new name, into a directory, and back in.
+    d.compose_ok(
+        p,
+        &["exec", "-T", "app", "sh", "-c", "mkdir -p /out/sub && echo deep > /out/sub/f && echo top > /out/a"],
+    );
+    d.compose_ok(p, &["cp", "app:/out/a", "copied.txt"]);
+    assert_eq!(std::fs::read_to_string(p.join("copied.txt")).unwrap(), "top\n");
+    std::fs::create_dir(p.join("into")).unwrap();
+    d.compose_ok(p, &["cp", "app:/out", "into"]);
+    assert_eq!(std::fs::read_to_string(p.join("into/out/sub/f")).unwrap(), "deep\n");
+    d.compose_ok(p, &["stop"]);
+    d.compose_ok(p, &["cp", "copied.txt", "app:/out/renamed.txt"]);
+    d.compose_ok(p, &["cp", "into/out/sub", "app:/out"]);
+    d.compose_ok(p, &["start"]);
+    assert_eq!(read("/out/renamed.txt"), "top\n");
+    assert_eq!(read("/out/sub/f"), "deep\n");
+    d.compose_ok(p, &["down"]);
+}

@@ -94,6 +94,8 @@ pub enum Command {
     Ls(LsArgs),
     /// Block until containers of all (or specified) services stop
     Wait(WaitArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(CpArgs),
     /// Receive real time events from containers
     Events(EventsArgs),
     /// Show the Docker Compose version information
@@ -485,6 +487,23 @@ pub struct LsArgs {
     /// Filter output based on conditions provided (name=...)
     #[arg(long)]
     pub filter: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CpArgs {
+    /// Index of the container if service has multiple replicas
+    #[arg(long, default_value_t = 1)]
+    pub index: u64,
+    /// Archive mode (copy all uid/gid information)
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH (accepted for compatibility)
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// SERVICE:SRC_PATH or a local path (`-` for a tar on stdin)
+    pub source: String,
+    /// SERVICE:DEST_PATH or a local path (`-` for a tar on stdout)
+    pub destination: String,
 }
 
 #[derive(Debug, Args, Clone, Default)]

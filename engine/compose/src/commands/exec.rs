@@ -6,9 +6,7 @@ use std::os::fd::AsFd;
 
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
-use bollard::query_parameters::{
-    AttachContainerOptionsBuilder, CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-};
+use bollard::query_parameters::{AttachContainerOptionsBuilder, RemoveContainerOptionsBuilder};
 use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -188,8 +186,7 @@ pub async fn run(ctx: &Ctx, a: &RunArgs) -> Result<i32> {
     let peers: Peers =
         project.services.values().map(|s| (s.name.clone(), container::container_name(&project, s, 1))).collect();
     let inst = Instance { service: &service, number: 1, oneoff: true, image_id: ids[&a.service].clone() };
-    let body = container::create_body(&project, &inst, &peers)?;
-    let id = docker.create_container(Some(CreateContainerOptionsBuilder::new().name(&name).build()), body).await?.id;
+    let id = converge::create(&docker, &project, &inst, &peers, &name, Vec::new()).await?;
 
     if a.detach {
         docker.start_container(&id, None::<bollard::query_parameters::StartContainerOptions>).await?;

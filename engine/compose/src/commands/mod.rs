@@ -2,6 +2,7 @@
 
 mod build;
 mod config;
+mod cp;
 mod exec;
 mod lifecycle;
 mod logs;
@@ -82,6 +83,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Top(a) => lifecycle::top(&ctx, &a).await,
         Command::Port(a) => lifecycle::port(&ctx, &a).await,
         Command::Wait(a) => lifecycle::wait(&ctx, &a).await,
+        Command::Cp(a) => cp::run(&ctx, &a).await,
         Command::Events(a) => lifecycle::events(&ctx, &a).await,
         Command::Pull(a) => build::pull(&ctx, &a).await,
         Command::Push(a) => build::push(&ctx, &a).await,

@@ -7,8 +7,9 @@ use serde_json::{json, Map, Value};
 
 use super::{hash, labels};
 use crate::error::{ComposeError, Result};
-use crate::project::model::{Mount, Service};
+use crate::project::model::{FileRef, Mount, Service};
 use crate::project::units;
+use crate::project::FileObject;
 use crate::project::Project;
 
 /// What one container of a service is: its number, name and kind.
@@ -250,6 +251,27 @@ fn host_config(project: &Project, s: &Service, peers: &Peers) -> Result<Value, S
         })
         .collect();
     h.insert("VolumesFrom".into(), json!(volumes_from));
+    let devices: Vec<Value> = s
+        .devices
+        .iter()
+        .map(|d| match d {
+            Value::String(spec) => {
+                let mut parts = spec.splitn(3, ':');
+                let host = parts.next().unwrap_or_default();
+                let inside = parts.next().unwrap_or(host);
+                json!({"PathOnHost": host, "PathInContainer": inside, "CgroupPermissions": parts.next().unwrap_or("rwm")})
+            }
+            long => json!({
+                "PathOnHost": long.get("source"),
+                "PathInContainer": long.get("target").or(long.get("source")),
+                "CgroupPermissions": long.get("permissions").and_then(Value::as_str).unwrap_or("rwm"),
+            }),
+        })
+        .collect();
+    h.insert("Devices".into(), json!(devices));
+    if !s.annotations.is_empty() {
+        h.insert("Annotations".into(), json!(s.annotations));
+    }
     Ok(Value::Object(h))
 }
 
@@ -321,29 +343,75 @@ fn mounts(project: &Project, s: &Service) -> Result<(Vec<String>, Vec<Value>), S
             other => return Err(format!("volume type {other:?} is not supported")),
         }
     }
-    for (kind, refs) in [("secret", &s.secrets), ("config", &s.configs)] {
-        for r in refs {
-            let defined = if kind == "secret" { &project.secrets } else { &project.configs };
-            let object = &defined[&r.source];
-            let target = match (&r.target, kind) {
-                (Some(t), _) if t.starts_with('/') => t.clone(),
-                (Some(t), "secret") => format!("/run/secrets/{t}"),
-                (None, "secret") => format!("/run/secrets/{}", r.source),
-                (Some(t), _) => format!("/{t}"),
-                (None, _) => format!("/{}", r.source),
-            };
-            match &object.file {
-                Some(file) => binds.push(format!("{file}:{target}:ro")),
-                None => {
-                    return Err(format!(
-                        "{kind} {:?}: only `file` sources are supported by Berth Compose yet",
-                        r.source
-                    ))
-                }
-            }
+    for (kind, r, object) in file_objects(project, s) {
+        if let Some(file) = &object.file {
+            binds.push(format!("{file}:{}:ro", file_target(kind, r)));
+        } else if object.external {
+            return Err(format!("{kind} {:?}: external {kind}s need a swarm, which Berth does not run", r.source));
         }
     }
     Ok((binds, mounts))
+}
+
+/// The service's secrets and configs with their definitions.
+fn file_objects<'a>(project: &'a Project, s: &'a Service) -> Vec<(&'static str, &'a FileRef, &'a FileObject)> {
+    let secrets = s.secrets.iter().map(|r| ("secret", r, &project.secrets[&r.source]));
+    let configs = s.configs.iter().map(|r| ("config", r, &project.configs[&r.source]));
+    secrets.chain(configs).collect()
+}
+
+/// Where a secret or config appears in the container.
+fn file_target(kind: &str, r: &FileRef) -> String {
+    match (&r.target, kind) {
+        (Some(t), _) if t.starts_with('/') => t.clone(),
+        (Some(t), "secret") => format!("/run/secrets/{t}"),
+        (None, "secret") => format!("/run/secrets/{}", r.source),
+        (Some(t), _) => format!("/{t}"),
+        (None, _) => format!("/{}", r.source),
+    }
+}
+
+/// Secrets and configs whose value comes from `environment` or `content`, as a tar to unpack at the
+/// container's root before it starts (Compose copies them in the same way).
+pub fn inline_files(project: &Project, s: &Service) -> Result<Option<Vec<u8>>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut any = false;
+    let mut dirs = std::collections::BTreeSet::new();
+    for (kind, r, object) in file_objects(project, s) {
+        let value = match (&object.content, &object.environment) {
+            (Some(content), _) => content.clone(),
+            (None, Some(var)) => project.env.get(var).map(String::from).ok_or_else(|| {
+                ComposeError::Failed(format!("{kind} {:?}: environment variable {var} is not set", r.source))
+            })?,
+            (None, None) => continue,
+        };
+        let target = file_target(kind, r);
+        let path = target.trim_start_matches('/');
+        let io = |e: std::io::Error| ComposeError::Failed(format!("{kind} {:?}: {e}", r.source));
+        let mut parents: Vec<&std::path::Path> =
+            std::path::Path::new(path).ancestors().skip(1).filter(|d| !d.as_os_str().is_empty()).collect();
+        parents.reverse();
+        for dir in parents {
+            if dirs.insert(dir.to_path_buf()) {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_mode(0o755);
+                h.set_uid(0);
+                h.set_gid(0);
+                h.set_size(0);
+                builder.append_data(&mut h, dir, std::io::empty()).map_err(io)?;
+            }
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_size(value.len() as u64);
+        h.set_mode(r.mode.unwrap_or(0o444) as u32);
+        h.set_uid(r.uid.as_deref().and_then(|u| u.parse().ok()).unwrap_or(0));
+        h.set_gid(r.gid.as_deref().and_then(|g| g.parse().ok()).unwrap_or(0));
+        builder.append_data(&mut h, path, value.as_bytes()).map_err(io)?;
+        any = true;
+    }
+    let tar = builder.into_inner().map_err(|e| ComposeError::Failed(e.to_string()))?;
+    Ok(any.then_some(tar))
 }
 
 fn bind_spec(m: &Mount) -> Result<String, String> {
@@ -361,4 +429,41 @@ fn bind_spec(m: &Mount) -> Result<String, String> {
     } else {
         format!("{source}:{}:{}", m.target, opts.join(","))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::{load, LoadOptions};
+
+    #[test]
+    fn inline_secrets_and_configs_become_a_tar() {
+        let dir = tempfile::tempdir().unwrap();
+        let compose = "services:\n  app:\n    image: x\n    secrets: [s]\n    configs: [{source: c, target: /etc/app/c.ini, mode: 0400}]\n\
+                       secrets:\n  s:\n    environment: BERTH_INLINE_TEST_SECRET\nconfigs:\n  c:\n    content: mode=dev\n";
+        std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+        std::env::set_var("BERTH_INLINE_TEST_SECRET", "hush");
+        let project = load(&LoadOptions { project_directory: Some(dir.path().into()), ..Default::default() }).unwrap();
+        let tar = inline_files(&project, &project.services["app"]).unwrap().expect("a tar");
+        let mut archive = tar::Archive::new(&tar[..]);
+        let entries: Vec<(String, u32)> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.path().unwrap().to_string_lossy().into_owned(), e.header().mode().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("run".into(), 0o755),
+                ("run/secrets".into(), 0o755),
+                ("run/secrets/s".into(), 0o444),
+                ("etc".into(), 0o755),
+                ("etc/app".into(), 0o755),
+                ("etc/app/c.ini".into(), 0o400)
+            ]
+        );
+    }
 }

@@ -194,7 +194,8 @@ async fn converge_service(
     Ok(())
 }
 
-async fn create(
+/// Creates one container and copies in its inline secrets and configs.
+pub async fn create(
     docker: &Docker,
     project: &Project,
     inst: &Instance<'_>,
@@ -210,8 +211,16 @@ async fn create(
         mounts.extend(inherited);
         host.mounts = Some(mounts);
     }
-    let opts = CreateContainerOptionsBuilder::new().name(name).build();
-    Ok(docker.create_container(Some(opts), body).await?.id)
+    let mut opts = CreateContainerOptionsBuilder::new().name(name);
+    if let Some(platform) = &inst.service.platform {
+        opts = opts.platform(platform);
+    }
+    let id = docker.create_container(Some(opts.build()), body).await?.id;
+    if let Some(tar) = container::inline_files(project, inst.service)? {
+        let at = bollard::query_parameters::UploadToContainerOptionsBuilder::new().path("/").build();
+        docker.upload_to_container(&id, Some(at), bollard::body_full(tar.into())).await?;
+    }
+    Ok(id)
 }
 
 /// New container beside the old one, old one stopped and removed, new one renamed into its place;

@@ -88,7 +88,6 @@ pub struct Service {
     #[serde(deserialize_with = "lenient::i64_opt")]
     pub oom_score_adj: Option<i64>,
     pub volumes_from: Vec<String>,
-    pub links: Vec<String>,
     pub profiles: Vec<String>,
     /// Every other key, so the loader can warn about what Berth does not apply.
     #[serde(flatten)]
@@ -245,7 +244,7 @@ pub struct FileRef {
     pub target: Option<String>,
     pub uid: Option<String>,
     pub gid: Option<String>,
-    #[serde(deserialize_with = "lenient::u64_opt")]
+    #[serde(deserialize_with = "lenient::octal_opt")]
     pub mode: Option<u64>,
 }
 
@@ -367,6 +366,17 @@ mod lenient {
             return Ok(None);
         }
         parsed(&v).map(Some).ok_or_else(|| serde::de::Error::custom(format!("{v} is not a number")))
+    }
+
+    /// File modes: numbers as they are, text (`"0440"`, `"0o440"`) as octal.
+    pub fn octal_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) => u64::from_str_radix(s.trim_start_matches("0o"), 8)
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("{s:?} is not an octal mode"))),
+            other => parsed(&other).map(Some).ok_or_else(|| serde::de::Error::custom(format!("{other} is not a mode"))),
+        }
     }
 
     pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

@@ -74,6 +74,10 @@ fn service_keys(s: &mut Map<String, Value>, dir: &Path, env: &Environment) -> Re
                 if let Value::String(source) = item {
                     *item = json!({"source": source});
                 }
+                // Compose writes file modes as octal text.
+                if let Some(mode) = item.get_mut("mode").filter(|m| m.is_number()) {
+                    *mode = json!(format!("{:04o}", mode.as_u64().unwrap_or(0)));
+                }
                 // Secrets land in /run/secrets unless told otherwise.
                 if let (true, Some(obj)) = (key == "secrets", item.as_object_mut()) {
                     if !obj.contains_key("target") {
