@@ -84,7 +84,7 @@ async fn multi_service_project_lifecycle() {
     let p = dir.path();
 
     let (_, progress) = d.compose_ok(p, &["up", "-d", "--wait"]);
-    assert!(progress.contains(" Container shop-web-1  Healthy"), "{progress}");
+    assert!(progress.contains(" Container shop-web-1 Healthy "), "{progress}");
     let rows = ps(&d, p, &["-a"]);
     let names: Vec<&str> = rows.keys().map(String::as_str).collect();
     assert_eq!(names, ["shop-migrate-1", "shop-web-1", "shop-worker-1", "shop-worker-2"]);
@@ -160,8 +160,8 @@ async fn multi_service_project_lifecycle() {
     // A changed variable recreates only the service that uses it.
     write_env(p, &img, "changed");
     let (_, progress) = d.compose_ok(p, &["up", "-d", "--wait"]);
-    assert!(progress.contains(" Container shop-worker-1  Recreated"), "{progress}");
-    assert!(!progress.contains("shop-web-1  Recreate"), "{progress}");
+    assert!(progress.contains(" Container shop-worker-1 Recreated "), "{progress}");
+    assert!(!progress.contains("shop-web-1 Recreate"), "{progress}");
     let after = ids(&ps(&d, p, &["-a"]));
     assert_eq!(after["shop-web-1"], before["shop-web-1"]);
     assert_eq!(after["shop-migrate-1"], before["shop-migrate-1"]);
@@ -336,4 +336,34 @@ configs:
     assert_eq!(read("/out/renamed.txt"), "top\n");
     assert_eq!(read("/out/sub/f"), "deep\n");
     d.compose_ok(p, &["down"]);
+}
+
+/// A service with a `build` section is built by `up` when its image is missing, then reused.
+#[tokio::test]
+async fn build_then_up() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    d.install_compose();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("app")).unwrap();
+    std::fs::write(
+        p.join("app/Dockerfile"),
+        "ARG BASE\nFROM $BASE\nARG WORD\nRUN echo built-$WORD > /built\nCMD [\"cat\", \"/built\"]\n",
+    )
+    .unwrap();
+    let compose = format!(
+        "name: b\nservices:\n  app:\n    build:\n      context: app\n      args: {{BASE: \"{img}\", WORD: w1}}\n"
+    );
+    std::fs::write(p.join("compose.yaml"), compose).unwrap();
+    d.compose_ok(p, &["up", "-d"]);
+    assert_eq!(d.docker_ok(&["images", "-q", "b-app"]).lines().count(), 1);
+    d.compose_ok(p, &["wait", "app"]);
+    let (logs, _) = d.compose_ok(p, &["logs", "--no-log-prefix", "app"]);
+    assert_eq!(logs, "built-w1\n");
+    let (_, progress) = d.compose_ok(p, &["up", "-d"]);
+    assert!(!progress.contains("Recreate"), "an unchanged build is not rebuilt: {progress}");
+    let (images, _) = d.compose_ok(p, &["images", "--format", "json"]);
+    assert!(images.contains("\"Repository\":\"b-app\""), "{images}");
+    d.compose_ok(p, &["down", "--rmi", "local"]);
+    assert_eq!(d.docker_ok(&["images", "-q", "b-app"]), "");
 }

@@ -1,4 +1,4 @@
-//! Progress lines on stderr, in Compose's plain progress format: ` Container p-web-1  Started`.
+//! Progress lines on stderr, in Compose's plain progress format: ` Container p-web-1 Started `.
 
 use std::io::Write;
 
@@ -14,7 +14,7 @@ impl Progress {
 
     pub fn event(&self, kind: &str, name: &str, status: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), " {kind} {name}  {status}");
+            let _ = writeln!(std::io::stderr().lock(), " {kind} {name} {status} ");
         }
     }
 }

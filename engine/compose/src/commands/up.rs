@@ -18,6 +18,7 @@ use crate::convergence::images::ImagePolicy;
 use crate::convergence::up::{self as converge, Recreate, UpOptions};
 use crate::convergence::{members, Member, Oneoff};
 use crate::error::{ComposeError, Result};
+use crate::progress::Progress;
 
 fn scale_overrides(specs: &[String]) -> Result<BTreeMap<String, u64>> {
     specs
@@ -100,11 +101,12 @@ pub async fn up(ctx: &Ctx, a: &UpArgs) -> Result<i32> {
         prefix: !a.no_log_prefix,
         ..Default::default()
     };
-    attach(&docker, &project.name, list, &log_opts, abort, a.exit_code_from.as_deref(), a.timeout).await
+    attach(&docker, &project.name, list, &log_opts, abort, a.exit_code_from.as_deref(), a.timeout, ctx.progress).await
 }
 
 /// Foreground `up`: prints every container's output until they all exit, the first one exits
 /// (with `--abort-on-container-exit`), or Ctrl-C, which stops them.
+#[allow(clippy::too_many_arguments)]
 async fn attach(
     docker: &Docker,
     project: &str,
@@ -113,6 +115,7 @@ async fn attach(
     abort: bool,
     exit_code_from: Option<&str>,
     timeout: Option<i64>,
+    progress: Progress,
 ) -> Result<i32> {
     let names: Vec<String> = list.iter().map(|m| logs::short_name(project, m)).collect();
     println!("Attaching to {}", names.join(", "));
@@ -157,9 +160,9 @@ async fn attach(
         let stops = list.iter().filter(|m| m.running() || abort).map(|m| {
             let stop = stop.clone();
             async move {
-                eprintln!(" Container {}  Stopping", m.name);
+                progress.event("Container", &m.name, "Stopping");
                 let _ = docker.stop_container(&m.id, Some(stop)).await;
-                eprintln!(" Container {}  Stopped", m.name);
+                progress.event("Container", &m.name, "Stopped");
             }
         });
         join_all(stops).await;

@@ -8,7 +8,7 @@ use bollard::Docker;
 use futures_util::future::try_join_all;
 
 use super::container::image_name;
-use super::up::stop_and_remove;
+use super::up::{levels, stop_and_remove};
 use super::{members, resources, Oneoff};
 use crate::error::{is_status, Result};
 use crate::progress::Progress;
@@ -35,15 +35,15 @@ pub async fn down(docker: &Docker, project: &Project, opts: &DownOptions, progre
             );
         }
     }
-    // Dependents go first: reverse dependency order, orphans and one-offs before everything.
-    let mut order = dependency_order(&project.services)?;
+    // Dependents go first: orphans and one-offs, then dependency levels in reverse, each level at once.
+    let mut order = levels(project, &dependency_order(&project.services)?);
     order.reverse();
     // With no files (`-p NAME down`), every container of the project goes, as in Compose.
     let everything = opts.remove_orphans || project.config_files.is_empty();
     let mut batches: Vec<Vec<_>> =
         vec![all.iter().filter(|m| !known(&m.service) && (everything || m.oneoff)).collect()];
-    for svc in &order {
-        batches.push(all.iter().filter(|m| &m.service == svc).collect());
+    for level in &order {
+        batches.push(all.iter().filter(|m| level.contains(&m.service)).collect());
     }
     for batch in batches {
         try_join_all(batch.into_iter().map(|m| stop_and_remove(docker, m, opts.timeout, progress))).await?;

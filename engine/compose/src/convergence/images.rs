@@ -26,6 +26,14 @@ pub struct ImagePolicy {
     pub quiet: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pull {
+    Always,
+    Missing,
+    Never,
+    Build,
+}
+
 /// Makes sure every service has its image; returns the image ID per service.
 pub async fn ensure(
     docker: &Docker,
@@ -37,17 +45,26 @@ pub async fn ensure(
     let mut ids = BTreeMap::new();
     for s in services {
         let image = image_name(project, s);
-        let pull = policy.pull.clone().or_else(|| s.pull_policy.clone()).unwrap_or_else(|| "missing".into());
+        // `if_not_present` and the periodic policies (`daily`, `every_12h`, ...) pull only what is missing.
+        let pull = match policy.pull.clone().or_else(|| s.pull_policy.clone()).as_deref() {
+            Some("always") => Pull::Always,
+            Some("never") => Pull::Never,
+            Some("build") => Pull::Build,
+            _ => Pull::Missing,
+        };
         let present = image_id(docker, &image).await?;
+        let build_now = match (&s.build, &present) {
+            (Some(_), _) if policy.no_build => false,
+            (Some(_), _) if policy.build || pull == Pull::Build => true,
+            (Some(_), None) => pull != Pull::Always,
+            _ => false,
+        };
         let id = match (&s.build, present) {
-            (Some(build), _) if policy.build && !policy.no_build => {
+            (Some(build), _) if build_now => {
                 build_one(docker, project, s, build, &Default::default(), policy.quiet).await?
             }
-            (Some(build), None) if !policy.no_build && pull != "always" => {
-                build_one(docker, project, s, build, &Default::default(), policy.quiet).await?
-            }
-            (_, Some(id)) if pull != "always" => id,
-            (_, present) if pull == "never" && present.is_none() => {
+            (_, Some(id)) if pull != Pull::Always => id,
+            (_, None) if pull == Pull::Never => {
                 return Err(ComposeError::Failed(format!("No such image: {image}")));
             }
             _ => {

@@ -110,8 +110,8 @@ pub async fn ensure_volumes(
         if vol.external {
             return Err(ComposeError::Failed(format!("external volume \"{}\" not found", vol.name)));
         }
-        let shown = format!("\"{}\"", vol.name);
-        progress.event("Volume", &shown, "Creating");
+        let shown = &vol.name;
+        progress.event("Volume", shown, "Creating");
         let mut vol_labels: HashMap<String, String> = vol.labels.clone().into_iter().collect();
         vol_labels.insert(labels::PROJECT.into(), project.name.clone());
         vol_labels.insert(labels::VOLUME.into(), key.clone());
@@ -124,7 +124,7 @@ pub async fn ensure_volumes(
             ..Default::default()
         };
         docker.create_volume(request).await?;
-        progress.event("Volume", &shown, "Created");
+        progress.event("Volume", shown, "Created");
     }
     Ok(())
 }
@@ -149,11 +149,11 @@ pub async fn remove_volumes(docker: &Docker, project: &str, progress: Progress) 
     let opts = ListVolumesOptionsBuilder::new().filters(&labels::filter(project, &[])).build();
     let listed = docker.list_volumes(Some(opts)).await?;
     for vol in listed.volumes.unwrap_or_default() {
-        let shown = format!("\"{}\"", vol.name);
-        progress.event("Volume", &shown, "Removing");
+        let shown = &vol.name;
+        progress.event("Volume", shown, "Removing");
         match docker.remove_volume(&vol.name, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
-            Ok(()) => progress.event("Volume", &shown, "Removed"),
-            Err(e) if is_status(&e, 404) => progress.event("Volume", &shown, "Removed"),
+            Ok(()) => progress.event("Volume", shown, "Removed"),
+            Err(e) if is_status(&e, 404) => progress.event("Volume", shown, "Removed"),
             Err(e) => return Err(e.into()),
         }
     }

@@ -63,7 +63,7 @@ pub fn scope(project: &Project, named: &[String], no_deps: bool) -> Result<Vec<S
 }
 
 /// Groups ordered services so each group only depends on earlier groups; groups run in parallel.
-fn levels(project: &Project, ordered: &[String]) -> Vec<Vec<String>> {
+pub fn levels(project: &Project, ordered: &[String]) -> Vec<Vec<String>> {
     let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
     let mut out: Vec<Vec<String>> = Vec::new();
     for name in ordered {
@@ -332,7 +332,8 @@ pub async fn wait_ready(
                 }
                 (true, false, _) => Err(ComposeError::Failed(format!("container {} exited ({code})", m.name))),
                 (false, _, true) => dependencies::healthy(docker, &m).await.map(|_| "Healthy"),
-                (false, _, false) => Ok("Running"),
+                // Compose reports a running container without a healthcheck as healthy too.
+                (false, _, false) => Ok("Healthy"),
             }
         };
         let status = match deadline {
