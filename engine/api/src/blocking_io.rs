@@ -10,10 +10,28 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-/// A request body as a blocking `Read`; use it inside `spawn_blocking`.
+/// A request body as a blocking `Read`; use it inside `spawn_blocking`, and drop it there.
 pub fn body_reader(body: Body) -> impl std::io::Read + Send + 'static {
     let stream = body.into_data_stream().map_err(std::io::Error::other);
-    SyncIoBridge::new(StreamReader::new(stream))
+    Drained(SyncIoBridge::new(StreamReader::new(stream)))
+}
+
+/// Reads whatever the consumer left of the body when dropped. Tar readers stop at the end-of-archive
+/// block, before the client's trailing padding; closing a connection with request bytes unread makes
+/// the kernel reset it, and the client then loses the end of our response ("use of closed network
+/// connection" in the docker CLI, intermittently).
+struct Drained<R: std::io::Read>(R);
+
+impl<R: std::io::Read> std::io::Read for Drained<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: std::io::Read> Drop for Drained<R> {
+    fn drop(&mut self) {
+        let _ = std::io::copy(&mut self.0, &mut std::io::sink());
+    }
 }
 
 /// A blocking `Write` whose bytes become a streamed response body.

@@ -97,16 +97,27 @@ pub async fn up(docker: &Docker, project: &Project, opts: &UpOptions, progress: 
         .await?;
     let peers: Peers = project.services.values().map(|s| (s.name.clone(), container_name(project, s, 1))).collect();
     let groups = levels(project, &scope);
+    let mut recreated = BTreeSet::new();
     for group in &groups {
-        try_join_all(group.iter().map(|name| {
+        let changed = try_join_all(group.iter().map(|name| {
             converge_service(docker, project, &project.services[name], &image_ids[name], opts, &peers, progress)
         }))
         .await?;
+        recreated.extend(group.iter().zip(changed).filter(|(_, c)| *c).map(|(n, _)| n.clone()));
     }
     if opts.start {
         for group in &groups {
-            try_join_all(group.iter().map(|name| start_service(docker, project, &project.services[name], progress)))
-                .await?;
+            try_join_all(group.iter().map(|name| async {
+                let service = &project.services[name];
+                start_service(docker, project, service, progress).await?;
+                // `depends_on: {x: {restart: true}}`: a recreated dependency restarts its dependents.
+                let dependency_changed = service.depends_on.iter().any(|(dep, d)| d.restart && recreated.contains(dep));
+                if dependency_changed && !recreated.contains(name) {
+                    restart_service(docker, project, service, opts.timeout, progress).await?;
+                }
+                Ok::<_, ComposeError>(())
+            }))
+            .await?;
         }
     }
     Ok(scope)
@@ -150,7 +161,7 @@ async fn converge_service(
     opts: &UpOptions,
     peers: &Peers,
     progress: Progress,
-) -> Result<()> {
+) -> Result<bool> {
     let existing = members(docker, &project.name, std::slice::from_ref(&service.name), Oneoff::Exclude, true).await?;
     let wanted = replicas(service, &opts.scale);
     if service.container_name.is_some() && wanted > 1 {
@@ -172,6 +183,7 @@ async fn converge_service(
         }
     };
     let (stale, fresh): (Vec<&Member>, Vec<&Member>) = current.iter().partition(needs_recreate);
+    let changed = !stale.is_empty();
     fresh.iter().filter(|m| m.running()).for_each(|m| progress.event("Container", &m.name, "Running"));
     try_join_all(
         stale
@@ -190,6 +202,26 @@ async fn converge_service(
             kept.insert(number);
         }
         number += 1;
+    }
+    Ok(changed)
+}
+
+/// Restarts a service's running containers.
+async fn restart_service(
+    docker: &Docker,
+    project: &Project,
+    service: &Service,
+    timeout: Option<i64>,
+    progress: Progress,
+) -> Result<()> {
+    for m in members(docker, &project.name, std::slice::from_ref(&service.name), Oneoff::Exclude, false).await? {
+        progress.event("Container", &m.name, "Restarting");
+        let mut opts = bollard::query_parameters::RestartContainerOptionsBuilder::new();
+        if let Some(t) = timeout {
+            opts = opts.t(t as i32);
+        }
+        docker.restart_container(&m.id, Some(opts.build())).await?;
+        progress.event("Container", &m.name, "Restarted");
     }
     Ok(())
 }
