@@ -65,3 +65,29 @@ with open(out, "wb") as f:
 os.chmod(out, 0o755)
 PY
 }
+
+# The desktop app: Tauri's system libraries, Xvfb and WebKitWebDriver for the window tests, Node.js
+# for the UI, and tauri-driver (from crates.io) for WebDriver.
+ensure_gui_deps() {
+  ensure_apt build-essential file pkg-config libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
+    libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver dbus
+  command -v node >/dev/null || ensure_apt nodejs npm
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] || die "Node.js 20 or newer is needed for the UI (found $(node --version)); install it from nodejs.org or NodeSource"
+}
+
+ensure_tauri_driver() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  command -v tauri-driver >/dev/null && return 0
+  say "installing tauri-driver (WebDriver for the desktop app)"
+  cargo install tauri-driver --locked --version '^2' >/dev/null || die "could not install tauri-driver"
+}
+
+# Installs the UI's npm packages (from package-lock.json) and builds it into ui/dist, which the
+# desktop app embeds.
+build_ui() {
+  say "building the UI (ui/dist)"
+  (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } \
+    && npm run --silent build) || die "the UI failed to build"
+}

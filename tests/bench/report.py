@@ -6,7 +6,7 @@ bench/ratios.svg.
 
 RESULTS_DIR holds what scripts/bench wrote:
   rows.tsv        one row per measurement, in table order:
-                  key <TAB> kind (time | rss | na) <TAB> label <TAB> note
+                  key <TAB> kind (time | rss | own_ms | own_kib | na) <TAB> label <TAB> note
   KEY.N.json      hyperfine --export-json of round N of a `time` row; its
                   commands are named `berth` and `dockerd`. Rounds are merged.
   KEY.ENGINE      a `rss` row's samples in KiB, one a line.
@@ -77,7 +77,13 @@ def build_rows(results):
     rows = []
     for key, kind, label, note in read_tsv(os.path.join(results, "rows.tsv")):
         row = {"label": label, "note": note, "kind": kind}
-        if kind != "na":
+        if kind in ("own_ms", "own_kib"):
+            # Berth's own figure against a target (the note), with no dockerd counterpart.
+            with open(os.path.join(results, f"{key}.berth")) as f:
+                values = [float(v) for v in f.read().split()]
+            scale = 1e-3 if kind == "own_ms" else 1024
+            row["stats"] = {"berth": stats([v * scale for v in values])}
+        elif kind != "na":
             samples = time_samples(results, key) if kind == "time" else rss_samples(results, key)
             row["stats"] = {e: stats(samples[e]) for e in ENGINES}
             row["ratio"] = row["stats"]["berth"]["median"] / row["stats"]["dockerd"]["median"]
@@ -102,6 +108,11 @@ def markdown(rows, info):
     for r in rows:
         if r["kind"] == "na":
             out.append(f"| {r['label']} | n/a | n/a | n/a — {r['note']} | |")
+            continue
+        if r["kind"] in ("own_ms", "own_kib"):
+            b = r["stats"]["berth"]
+            unit_of = time_unit(b["median"]) if r["kind"] == "own_ms" else ("MiB", 1024 * 1024)
+            out.append(f"| {r['label']} | {fmt(b, unit_of)} | — | {r['note']} | {b['n']} |")
             continue
         b, d = r["stats"]["berth"], r["stats"]["dockerd"]
         if r["kind"] == "time":

@@ -1,0 +1,33 @@
+//! Engine lifecycle commands.
+
+use tauri::State;
+
+use crate::engine::{Engine, EngineStatus};
+use crate::error::CommandResult;
+
+#[tauri::command]
+pub async fn engine_status(engine: State<'_, Engine>) -> CommandResult<EngineStatus> {
+    Ok(engine.refresh().await)
+}
+
+#[tauri::command]
+pub async fn engine_start(engine: State<'_, Engine>) -> CommandResult<EngineStatus> {
+    engine.start().await
+}
+
+#[tauri::command]
+pub async fn engine_stop(engine: State<'_, Engine>) -> CommandResult<EngineStatus> {
+    engine.stop().await
+}
+
+#[tauri::command]
+pub async fn engine_restart(engine: State<'_, Engine>) -> CommandResult<EngineStatus> {
+    engine.restart().await
+}
+
+/// Makes `berth` the docker CLI's current context (config.json keeps everything else).
+#[tauri::command]
+pub async fn use_berth_context() -> CommandResult<()> {
+    let env = crate::engine::locate::Environment::from_process();
+    crate::engine::context::use_context(&env.docker_config_dir).map_err(|e| crate::error::CommandError(e.to_string()))
+}

@@ -1,0 +1,92 @@
+//! Berth Desktop: the dashboard window and tray. All engine access is here, through bollard; the UI
+//! calls the commands and hears the events.
+
+mod commands;
+mod engine;
+mod error;
+mod tray;
+mod watch;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use tauri::{Manager, WindowEvent};
+
+use engine::Engine;
+
+/// Stops one followed log stream; the number is the UI channel's, which tells streams apart.
+pub type LogStop = (u32, tokio::sync::oneshot::Sender<()>);
+
+/// Log streams the UI follows, by container, so `stop_logs` can end them.
+#[derive(Default)]
+pub struct LogFollowers(pub tokio::sync::Mutex<HashMap<String, Vec<LogStop>>>);
+
+/// When the process started, for the first-paint figure the benchmark reads.
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// The UI calls this once its first frame is drawn; the time since start goes to the log.
+#[tauri::command]
+fn ui_ready() {
+    static REPORTED: OnceLock<()> = OnceLock::new();
+    if REPORTED.set(()).is_ok() {
+        let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+        tracing::info!(ms, "first paint");
+    }
+}
+
+fn main() {
+    STARTED.get_or_init(Instant::now);
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        ))
+        .with_writer(std::io::stderr)
+        .init();
+    let engine = Engine::new();
+    tauri::Builder::default()
+        .manage(engine.clone())
+        .manage(LogFollowers::default())
+        .invoke_handler(tauri::generate_handler![
+            ui_ready,
+            commands::engine::engine_status,
+            commands::engine::engine_start,
+            commands::engine::engine_stop,
+            commands::engine::engine_restart,
+            commands::engine::use_berth_context,
+            commands::containers::list_containers,
+            commands::containers::container_action,
+            commands::containers::container_inspect,
+            commands::containers::container_stats,
+            commands::containers::container_logs,
+            commands::containers::stop_logs,
+            commands::containers::run_container,
+            commands::images::list_images,
+            commands::images::pull_image,
+            commands::images::remove_image,
+            commands::images::prune_images,
+            commands::system::system_info,
+            commands::system::system_df,
+            commands::system::prune,
+        ])
+        .setup(move |app| {
+            if let Err(e) = tray::create(app.handle()) {
+                tracing::warn!("no tray icon: {e}");
+            }
+            watch::spawn(app.handle().clone(), engine.clone());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the dashboard keeps Berth running in the tray; Quit is in the tray menu.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.app_handle().tray_by_id("berth").is_some()
+                    && std::env::var_os("BERTH_QUIT_ON_CLOSE").is_none()
+                {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .run(tauri::generate_context!())
+        .expect("Berth Desktop failed to start");
+}

@@ -1,0 +1,199 @@
+//! The desktop app in a real window: Berth Desktop built here, run under Xvfb, driven over WebDriver
+//! (tauri-driver in front of WebKitWebDriver) against a real berthd with fixture images from the
+//! local registry. Screenshots of each view land in target/gui-artifacts/ for people to look at.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use berth_e2e::process::Guarded;
+use berth_e2e::{engine_with_busybox, fixtures, Berthd};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn tool(name: &str, hint: &str) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(Path::new(&home).join(".cargo/bin"));
+    }
+    dirs.iter().map(|d| d.join(name)).find(|p| p.exists()).unwrap_or_else(|| panic!("{name} not found: {hint}"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Xvfb on a display of its own.
+fn xvfb() -> (Guarded, String) {
+    let bin = tool("Xvfb", "install xvfb (scripts/test does)");
+    for n in 90..140 {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            continue;
+        }
+        let display = format!(":{n}");
+        let mut cmd = Command::new(&bin);
+        cmd.args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]);
+        let guard = Guarded::spawn("Xvfb", &mut cmd).expect("start Xvfb");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                return (guard, display);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("Xvfb did not come up on {display}");
+    }
+    panic!("no free X display");
+}
+
+struct App {
+    client: Client,
+    artifacts: PathBuf,
+    binary: PathBuf,
+    _driver: Guarded,
+    _xvfb: Guarded,
+}
+
+impl Drop for App {
+    /// The app is WebKitWebDriver's child, not ours: make sure it does not outlive a failed test.
+    fn drop(&mut self) {
+        let _ = Command::new("pkill").arg("-f").arg(&self.binary).status();
+    }
+}
+
+impl App {
+    async fn launch(engine: &Berthd) -> App {
+        let app = workspace().join("target/debug/berth-desktop");
+        assert!(app.exists(), "{} is missing: build it first (cargo build -p berth-desktop)", app.display());
+        let driver_bin = tool("tauri-driver", "cargo install tauri-driver --locked --version ^2 (scripts/test does)");
+        let native = tool("WebKitWebDriver", "install webkit2gtk-driver (scripts/test does)");
+        let (xvfb, display) = xvfb();
+        let port = free_port();
+        let mut cmd = Command::new(driver_bin);
+        cmd.args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .arg("--native-driver")
+            .arg(native)
+            .env("DISPLAY", &display)
+            .env("BERTH_HOST", engine.host())
+            .env("BERTH_QUIT_ON_CLOSE", "1")
+            .env("DOCKER_CONFIG", engine.dir().join("desktop-docker-config"))
+            .env_remove("DOCKER_HOST");
+        let driver = Guarded::spawn("tauri-driver", &mut cmd).expect("start tauri-driver");
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({"application": &app}));
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("no WebDriver session: {e}"),
+            }
+        };
+        let artifacts = workspace().join("target/gui-artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        App { client, artifacts, binary: app, _driver: driver, _xvfb: xvfb }
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap_or(Value::Null)
+    }
+
+    /// Polls `script` until `check` accepts its result.
+    async fn until(&self, what: &str, script: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v = self.js(script).await;
+            if check(&v) {
+                return v;
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("failed-{}", what.replace(' ', "-"))).await;
+                panic!("timed out waiting for {what}; last value {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    }
+
+    async fn screenshot(&self, name: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let path = self.artifacts.join(format!("{name}.png"));
+            std::fs::write(&path, png).unwrap();
+            eprintln!("screenshot: {}", path.display());
+        }
+    }
+}
+
+fn text_of(css: &str) -> String {
+    format!("const e = document.querySelector('{css}'); return e ? e.textContent.trim() : null;")
+}
+
+#[tokio::test]
+async fn dashboard_drives_the_engine() {
+    let (reg, engine, img) = engine_with_busybox().await;
+    engine.docker_ok(&["run", "-d", "--name", "web", &img, "sleep", "1000"]);
+    engine.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "talker",
+        &img,
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo line-$i; sleep 0.2; done; exec sleep 1000",
+    ]);
+    let app = App::launch(&engine).await;
+
+    // The sidebar shows the engine, the containers view lists both containers.
+    app.until("engine running", &text_of("[data-testid=\"engine-state\"]"), |v| v == "running").await;
+    let web = "[data-testid=\"container-row\"][data-name=\"web\"]";
+    app.until("web running", &text_of(&format!("{web} [data-testid=\"container-state\"]")), |v| v == "running").await;
+    app.screenshot("containers").await;
+
+    // Stop it from the UI; the engine reports it stopped and the row follows.
+    app.click(&format!("{web} [data-testid=\"action-stop\"]")).await;
+    app.until("web exited", &text_of(&format!("{web} [data-testid=\"container-state\"]")), |v| v == "exited").await;
+    assert_eq!(engine.docker_ok(&["inspect", "--format", "{{.State.Status}}", "web"]).trim(), "exited");
+
+    // Logs: open the talker's detail and see its lines.
+    app.click("[data-testid=\"container-row\"][data-name=\"talker\"] [data-testid=\"container-name\"]").await;
+    let lines = "return Array.from(document.querySelectorAll('[data-testid=\"log-line\"]')).map(e => e.textContent).join('\\n');";
+    app.until("log lines", lines, |v| v.as_str().is_some_and(|s| s.contains("line-3"))).await;
+    app.screenshot("logs").await;
+    app.click("[data-testid=\"back\"]").await;
+
+    // Pull an image with per-layer progress.
+    let fx = fixtures::push_all(&reg).await;
+    app.click("[data-testid=\"nav-images\"]").await;
+    let input = app.client.find(Locator::Css("[data-testid=\"pull-input\"]")).await.unwrap();
+    input.send_keys(&fx.multi).await.unwrap();
+    app.click("[data-testid=\"pull-button\"]").await;
+    app.until("pull done", &text_of("[data-testid=\"pull-done\"]"), |v| v.is_string()).await;
+    app.screenshot("images").await;
+    let tags = engine.docker_ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(tags.lines().any(|t| t == fx.multi), "{tags}");
+    let row = format!("return !!document.querySelector('[data-testid=\"image-row\"][data-tag=\"{}\"]');", fx.multi);
+    app.until("pulled image listed", &row, |v| v == &json!(true)).await;
+
+    app.click("[data-testid=\"nav-engine\"]").await;
+    app.until("engine version", &text_of("[data-testid=\"engine-version\"]"), |v| {
+        v.as_str().is_some_and(|s| s.contains("0.1.0"))
+    })
+    .await;
+    app.screenshot("engine").await;
+    app.client.clone().close().await.unwrap();
+}
