@@ -54,6 +54,7 @@ fn main() {
             commands::engine::engine_stop,
             commands::engine::engine_restart,
             commands::engine::use_berth_context,
+            commands::engine::quit_app,
             commands::containers::list_containers,
             commands::containers::container_action,
             commands::containers::container_inspect,

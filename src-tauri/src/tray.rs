@@ -216,12 +216,14 @@ fn perform(app: AppHandle, a: Action) {
             Action::EngineStop => engine.stop().await.map(|_| ()).map_err(|e| e.0),
             Action::EngineRestart => engine.restart().await.map(|_| ()).map_err(|e| e.0),
             Action::Quit => {
-                // The engine the app started goes with it; an engine started elsewhere stays.
+                // When the app started the engine, the user decides whether it goes too.
                 if engine.managed().await {
-                    let _ = engine.stop().await;
+                    show_window(&app);
+                    app.emit("confirm-quit", ()).map_err(|e| e.to_string())
+                } else {
+                    app.exit(0);
+                    Ok(())
                 }
-                app.exit(0);
-                Ok(())
             }
             Action::Stop(id) => match engine.docker().await {
                 Ok(d) => d

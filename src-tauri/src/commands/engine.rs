@@ -25,6 +25,16 @@ pub async fn engine_restart(engine: State<'_, Engine>) -> CommandResult<EngineSt
     engine.restart().await
 }
 
+/// Quits Berth Desktop, stopping the engine first when asked (the tray's Quit dialog).
+#[tauri::command]
+pub async fn quit_app(app: tauri::AppHandle, engine: State<'_, Engine>, stop_engine: bool) -> CommandResult<()> {
+    if stop_engine {
+        engine.stop().await?;
+    }
+    app.exit(0);
+    Ok(())
+}
+
 /// Makes `berth` the docker CLI's current context (config.json keeps everything else).
 #[tauri::command]
 pub async fn use_berth_context() -> CommandResult<()> {

@@ -100,6 +100,7 @@ export function installMock(opts: MockOptions = {}) {
       const args = (raw ?? {}) as Record<string, any>;
       switch (cmd) {
         case 'ui_ready':
+        case 'quit_app':
         case 'use_berth_context':
           return null;
         case 'engine_status':

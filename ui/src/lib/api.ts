@@ -84,6 +84,12 @@ export const onEngineStatus = (cb: (s: EngineStatus) => void): Promise<UnlistenF
 /** Tells the app the first frame is on screen (it logs the start-up time). */
 export const uiReady = () => invoke<null>('ui_ready');
 
+/** Quits the app, stopping the engine first when asked. */
+export const quitApp = (stopEngine: boolean) => invoke<null>('quit_app', { stopEngine });
+
+/** The tray's Quit, when the app started the engine: ask whether to stop it. */
+export const onConfirmQuit = (cb: () => void): Promise<UnlistenFn> => listen('confirm-quit', () => cb());
+
 /** The tray asks to show a container's logs. */
 export const onShowLogs = (cb: (id: string) => void): Promise<UnlistenFn> =>
   listen<string>('show-logs', (e) => cb(e.payload));
