@@ -4,8 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use bollard::query_parameters::{
-    EventsOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
-    StopContainerOptionsBuilder, TopOptionsBuilder,
+    EventsOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder, TopOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -13,7 +12,7 @@ use super::Ctx;
 use crate::cli::{EventsArgs, KillArgs, PortArgs, RmArgs, ServicesArgs, StopArgs, WaitArgs};
 use crate::convergence::dependencies::exit_code;
 use crate::convergence::up::{scope, start_service};
-use crate::convergence::{labels, members, Member, Oneoff};
+use crate::convergence::{labels, members, restart_options, stop_options, Member, Oneoff};
 use crate::error::{ComposeError, Result};
 use crate::project::{dependency_order, Project};
 
@@ -45,11 +44,7 @@ pub async fn stop(ctx: &Ctx, a: &StopArgs) -> Result<i32> {
     let docker = ctx.docker()?;
     for m in ordered(ctx, &project, &a.services, true, false).await? {
         ctx.progress.event("Container", &m.name, "Stopping");
-        let mut opts = StopContainerOptionsBuilder::new();
-        if let Some(t) = a.timeout {
-            opts = opts.t(t as i32);
-        }
-        docker.stop_container(&m.id, Some(opts.build())).await?;
+        docker.stop_container(&m.id, Some(stop_options(a.timeout))).await?;
         ctx.progress.event("Container", &m.name, "Stopped");
     }
     Ok(0)
@@ -60,11 +55,7 @@ pub async fn restart(ctx: &Ctx, a: &StopArgs) -> Result<i32> {
     let docker = ctx.docker()?;
     for m in ordered(ctx, &project, &a.services, false, true).await? {
         ctx.progress.event("Container", &m.name, "Restarting");
-        let mut opts = RestartContainerOptionsBuilder::new();
-        if let Some(t) = a.timeout {
-            opts = opts.t(t as i32);
-        }
-        docker.restart_container(&m.id, Some(opts.build())).await?;
+        docker.restart_container(&m.id, Some(restart_options(a.timeout))).await?;
         ctx.progress.event("Container", &m.name, "Started");
     }
     Ok(0)

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use bollard::query_parameters::StopContainerOptionsBuilder;
 use bollard::Docker;
 use futures_util::future::join_all;
 use tokio::task::JoinSet;
@@ -156,14 +155,10 @@ async fn attach(
     }
     let _ = std::io::stdout().flush();
     if abort || interrupted {
-        let stop = StopContainerOptionsBuilder::new().t(timeout.unwrap_or(10) as i32).build();
-        let stops = list.iter().filter(|m| m.running() || abort).map(|m| {
-            let stop = stop.clone();
-            async move {
-                progress.event("Container", &m.name, "Stopping");
-                let _ = docker.stop_container(&m.id, Some(stop)).await;
-                progress.event("Container", &m.name, "Stopped");
-            }
+        let stops = list.iter().filter(|m| m.running() || abort).map(|m| async move {
+            progress.event("Container", &m.name, "Stopping");
+            let _ = docker.stop_container(&m.id, Some(crate::convergence::stop_options(timeout))).await;
+            progress.event("Container", &m.name, "Stopped");
         });
         join_all(stops).await;
         exits.abort_all();

@@ -55,6 +55,24 @@ impl Member {
     }
 }
 
+/// Stop options: `timeout` seconds if given, else the container's own (its `stop_grace_period`).
+pub fn stop_options(timeout: Option<i64>) -> bollard::query_parameters::StopContainerOptions {
+    let mut b = bollard::query_parameters::StopContainerOptionsBuilder::new();
+    if let Some(t) = timeout {
+        b = b.t(t as i32);
+    }
+    b.build()
+}
+
+/// Restart options, with the same timeout rule as [`stop_options`].
+pub fn restart_options(timeout: Option<i64>) -> bollard::query_parameters::RestartContainerOptions {
+    let mut b = bollard::query_parameters::RestartContainerOptionsBuilder::new();
+    if let Some(t) = timeout {
+        b = b.t(t as i32);
+    }
+    b.build()
+}
+
 /// Which of the project's containers to list.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Oneoff {

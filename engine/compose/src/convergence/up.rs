@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
-    StopContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::future::try_join_all;
@@ -216,11 +215,7 @@ async fn restart_service(
 ) -> Result<()> {
     for m in members(docker, &project.name, std::slice::from_ref(&service.name), Oneoff::Exclude, false).await? {
         progress.event("Container", &m.name, "Restarting");
-        let mut opts = bollard::query_parameters::RestartContainerOptionsBuilder::new();
-        if let Some(t) = timeout {
-            opts = opts.t(t as i32);
-        }
-        docker.restart_container(&m.id, Some(opts.build())).await?;
+        docker.restart_container(&m.id, Some(super::restart_options(timeout))).await?;
         progress.event("Container", &m.name, "Restarted");
     }
     Ok(())
@@ -291,8 +286,7 @@ async fn recreate_container(
     let inst = Instance { service, number: old.number, oneoff: false, image_id: image_id.to_string() };
     let temp = format!("{}_{}", &old.id[..12.min(old.id.len())], old.name);
     let new_id = create(docker, project, &inst, peers, &temp, inherited).await?;
-    let stop = StopContainerOptionsBuilder::new().t(timeout.unwrap_or(10) as i32).build();
-    docker.stop_container(&old.id, Some(stop)).await?;
+    docker.stop_container(&old.id, Some(super::stop_options(timeout))).await?;
     docker.remove_container(&old.id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await?;
     docker.rename_container(&new_id, RenameContainerOptionsBuilder::new().name(&old.name).build()).await?;
     progress.event("Container", &old.name, "Recreated");
@@ -302,11 +296,7 @@ async fn recreate_container(
 pub async fn stop_and_remove(docker: &Docker, m: &Member, timeout: Option<i64>, progress: Progress) -> Result<()> {
     if m.running() {
         progress.event("Container", &m.name, "Stopping");
-        let mut stop = StopContainerOptionsBuilder::new();
-        if let Some(t) = timeout {
-            stop = stop.t(t as i32);
-        }
-        docker.stop_container(&m.id, Some(stop.build())).await?;
+        docker.stop_container(&m.id, Some(super::stop_options(timeout))).await?;
         progress.event("Container", &m.name, "Stopped");
     }
     progress.event("Container", &m.name, "Removing");
