@@ -27,9 +27,16 @@ ensure_rust() {
   command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) and re-run"
 }
 
-# The engine's runtime dependencies and the e2e suites' real components.
+# The engine's runtime dependencies and the e2e suites' real components; libdbus is what
+# docker-credential-berth talks to the Secret Service with.
 ensure_engine_deps() {
-  ensure_apt ca-certificates runc busybox-static docker-registry nftables iproute2
+  ensure_apt ca-certificates runc busybox-static docker-registry nftables iproute2 pkg-config libdbus-1-dev
+}
+
+# Private-registry suites: htpasswd for a basic-auth registry, openssl for the token server's
+# certificate, and a real Secret Service (gnome-keyring on a private D-Bus) for the helper.
+ensure_registry_auth_deps() {
+  ensure_apt apache2-utils openssl dbus gnome-keyring libsecret-tools
 }
 
 # The docker CLI the e2e suites drive: /usr/local/bin/docker (28.x) if there,

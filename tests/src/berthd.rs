@@ -170,6 +170,11 @@ impl Berthd {
         self.process.stop(Duration::from_secs(15))
     }
 
+    /// The docker CLI's config directory (`DOCKER_CONFIG`) of this engine's commands.
+    pub fn docker_config(&self) -> &Path {
+        &self.docker_config
+    }
+
     /// A docker CLI command pointed at this berthd, with its own empty
     /// client config so the user's contexts and credentials play no part.
     pub fn docker_cmd(&self) -> Command {

@@ -8,6 +8,8 @@ pub mod fixtures;
 pub mod process;
 pub mod raw_http;
 pub mod registry;
+pub mod secret_service;
+pub mod token_issuer;
 
 pub use berthd::Berthd;
 pub use registry::Registry;

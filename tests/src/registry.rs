@@ -1,6 +1,7 @@
 //! A real registry (Debian's `docker-registry`, distribution v2) on a free
-//! loopback port, storing into a temp dir, plus the push half of the
-//! distribution API for loading fixtures into it.
+//! loopback port, storing into a temp dir, open or behind htpasswd or token
+//! auth, plus the push half of the distribution API for loading fixtures
+//! into an open one.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,8 +22,29 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
+/// How the registry checks who is asking.
+pub enum RegistryAuth {
+    Open,
+    /// Basic auth against one bcrypt htpasswd user (made with `htpasswd`).
+    Htpasswd {
+        user: String,
+        password: String,
+    },
+    /// Bearer tokens from a token server whose signing cert is `cert_pem`.
+    Token {
+        realm: String,
+        service: String,
+        issuer: String,
+        cert_pem: std::path::PathBuf,
+    },
+}
+
 impl Registry {
     pub async fn start() -> Self {
+        Self::start_with(RegistryAuth::Open).await
+    }
+
+    pub async fn start_with(auth: RegistryAuth) -> Self {
         let bin = std::env::var("BERTH_TEST_REGISTRY").unwrap_or_else(|_| "/usr/bin/docker-registry".into());
         assert!(
             std::path::Path::new(&bin).exists(),
@@ -32,11 +54,12 @@ impl Registry {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let config = dir.path().join("config.yml");
+        let auth = auth_config(&auth, dir.path());
         std::fs::write(
             &config,
             format!(
                 "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    \
-                 rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n  secret: berth-e2e\n",
+                 rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n  secret: berth-e2e\n{auth}",
                 dir.path().join("data").display()
             ),
         )
@@ -55,7 +78,7 @@ impl Registry {
                 panic!("registry exited ({status}):\n{log}");
             }
             if let Ok(r) = http.get(format!("http://{addr}/v2/")).send().await {
-                if r.status().is_success() {
+                if r.status().is_success() || r.status() == 401 {
                     break;
                 }
             }
@@ -135,6 +158,27 @@ impl Registry {
     }
 }
 
-fn free_port() -> u16 {
+/// The `auth:` section of the registry's config.
+fn auth_config(auth: &RegistryAuth, dir: &std::path::Path) -> String {
+    match auth {
+        RegistryAuth::Open => String::new(),
+        RegistryAuth::Htpasswd { user, password } => {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd is missing: install apache2-utils (scripts/test does)");
+            assert!(out.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&out.stderr));
+            let file = dir.join("htpasswd");
+            std::fs::write(&file, out.stdout).unwrap();
+            format!("auth:\n  htpasswd:\n    realm: berth-e2e\n    path: {}\n", file.display())
+        }
+        RegistryAuth::Token { realm, service, issuer, cert_pem } => format!(
+            "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+            cert_pem.display()
+        ),
+    }
+}
+
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

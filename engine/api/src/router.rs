@@ -4,7 +4,9 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
-use crate::handlers::{archive, attach, build, containers, events, exec, images, networks, stats, system, volumes};
+use crate::handlers::{
+    archive, attach, auth, build, containers, events, exec, images, networks, stats, system, volumes,
+};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -12,6 +14,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_ping", get(system::ping).head(system::ping))
         .route("/version", get(system::version))
         .route("/info", get(system::info))
+        .route("/auth", post(auth::login))
         .route("/system/df", get(system::disk_usage))
         .route("/events", get(events::events))
         .route("/containers/create", post(containers::create))

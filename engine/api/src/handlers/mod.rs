@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod auth;
 pub mod build;
 pub mod containers;
 pub mod events;

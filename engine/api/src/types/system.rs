@@ -1,8 +1,8 @@
-//! `GET /info` and `GET /version`.
+//! `GET /info`, `GET /version` and `POST /auth`.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -213,4 +213,30 @@ pub struct SwarmInfo {
 pub struct AddressPool {
     pub base: String,
     pub size: u8,
+}
+
+/// `POST /auth` body: the CLI's AuthConfig.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuthConfig {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    /// `base64(username:password)`, an older way to send both.
+    #[serde(default)]
+    pub auth: String,
+    #[serde(default)]
+    pub serveraddress: String,
+    #[serde(default)]
+    pub identitytoken: String,
+    #[serde(default)]
+    pub registrytoken: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SystemAuthResponse {
+    /// Always present, empty when there is none, as dockerd sends it.
+    pub identity_token: String,
+    pub status: String,
 }

@@ -38,6 +38,12 @@ impl Credentials {
             .collect()
     }
 
+    /// The `Authorization` value for a registry that asked for Basic.
+    pub fn basic_header(&self) -> String {
+        let pair = format!("{}:{}", self.username, self.password);
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+    }
+
     pub fn is_anonymous(&self) -> bool {
         self.username.is_empty() && self.identity_token.is_empty() && self.registry_token.is_empty()
     }
@@ -108,21 +114,6 @@ fn split_params(s: &str) -> Vec<(String, String)> {
         rest = remaining.trim_start().trim_start_matches(',').trim_start();
     }
     out
-}
-
-/// A token endpoint's answer (`token` or the OAuth2 `access_token`).
-#[derive(Debug, Deserialize)]
-pub struct TokenResponse {
-    #[serde(default)]
-    pub token: String,
-    #[serde(default)]
-    pub access_token: String,
-}
-
-impl TokenResponse {
-    pub fn into_token(self) -> Option<String> {
-        [self.token, self.access_token].into_iter().find(|t| !t.is_empty())
-    }
 }
 
 #[cfg(test)]

@@ -8,14 +8,15 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 
-use super::auth::{parse_challenge, Challenge, Credentials, TokenResponse};
+use super::auth::{parse_challenge, Challenge, Credentials};
 use super::manifest::{ManifestError, ACCEPT as MANIFEST_ACCEPT};
+use super::token::{self, TokenRequest};
 use crate::config::SharedConfig;
 use crate::content::Digest;
 use crate::{Classify, ErrorKind};
 
-const DOCKER_HUB: &str = "docker.io";
-const DOCKER_HUB_ENDPOINT: &str = "https://registry-1.docker.io";
+pub(super) const DOCKER_HUB: &str = "docker.io";
+pub(super) const DOCKER_HUB_ENDPOINT: &str = "https://registry-1.docker.io";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DistributionError {
@@ -31,6 +32,12 @@ pub enum DistributionError {
     Denied { name: String, message: String },
     #[error("authentication to {registry} failed: {message}")]
     Unauthorized { registry: String, message: String },
+    /// A request that never got an answer, with its cause.
+    #[error("{0}")]
+    Request(String),
+    /// A login the registry refused, in dockerd's words.
+    #[error("{0}")]
+    LoginFailed(String),
     #[error("registry answered {status} for {url}: {message}")]
     Unexpected { url: String, status: u16, message: String },
     #[error("request to {url} failed")]
@@ -45,9 +52,16 @@ impl Classify for DistributionError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::ManifestUnknown { .. } | Self::NameUnknown { .. } | Self::Denied { .. } => ErrorKind::NotFound,
-            Self::Unauthorized { .. } => ErrorKind::Unauthorized,
+            // Only a login answers 401: the docker CLI takes a 401 from a
+            // pull as a cue to prompt for a password, so pulls and pushes
+            // report a refused token as dockerd does, a 500.
+            Self::LoginFailed(_) => ErrorKind::Unauthorized,
             Self::Manifest { .. } | Self::ManifestDigest { .. } => ErrorKind::InvalidParameter,
-            Self::Unreachable { .. } | Self::Unexpected { .. } | Self::Http { .. } => ErrorKind::Internal,
+            Self::Unauthorized { .. }
+            | Self::Unreachable { .. }
+            | Self::Unexpected { .. }
+            | Self::Http { .. }
+            | Self::Request(_) => ErrorKind::Internal,
         }
     }
 }
@@ -75,7 +89,7 @@ struct SearchResponse {
 /// Talks to registries on the engine's behalf.
 #[derive(Clone)]
 pub struct RegistryClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     config: SharedConfig,
 }
 
@@ -94,7 +108,7 @@ impl RegistryClient {
     }
 
     /// Endpoints to try for `domain`, in order.
-    fn endpoints(&self, domain: &str) -> Vec<String> {
+    pub(super) fn endpoints(&self, domain: &str) -> Vec<String> {
         let cfg = self.config.get();
         if domain == DOCKER_HUB {
             let mut v: Vec<String> = cfg.registry_mirrors.iter().map(|m| m.trim_end_matches('/').to_string()).collect();
@@ -235,46 +249,28 @@ impl Repository {
             Challenge::Basic => {
                 let c = basic.ok_or_else(|| DistributionError::Unauthorized {
                     registry: self.registry.clone(),
-                    message: "the registry requires credentials: run 'docker login'".into(),
+                    message: format!("no basic auth credentials: run 'docker login {}'", self.registry),
                 })?;
-                use base64::Engine;
-                let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.username, c.password));
-                Ok(format!("Basic {token}"))
+                Ok(c.basic_header())
             }
             Challenge::Bearer { realm, service, scope } => {
                 if let Some(t) = self.creds.as_ref().map(|c| &c.registry_token).filter(|t| !t.is_empty()) {
                     return Ok(format!("Bearer {t}"));
                 }
                 let scope = scope.unwrap_or_else(|| format!("repository:{}:pull", self.name));
-                let mut query: Vec<(&str, String)> = vec![("scope", scope)];
-                if let Some(s) = service {
-                    query.push(("service", s));
-                }
-                let mut req = self.http.get(&realm).query(&query);
-                if let Some(c) = self.creds.as_ref() {
-                    if !c.identity_token.is_empty() {
-                        // An identity token is an OAuth2 refresh token.
-                        query.push(("grant_type", "refresh_token".into()));
-                        query.push(("refresh_token", c.identity_token.clone()));
-                        req = self.http.get(&realm).query(&query);
-                    } else if !c.username.is_empty() {
-                        req = req.basic_auth(&c.username, Some(&c.password));
-                    }
-                }
-                let res = req.send().await.map_err(|source| DistributionError::Http { url: realm.clone(), source })?;
-                if !res.status().is_success() {
-                    return Err(DistributionError::Unauthorized {
-                        registry: self.registry.clone(),
-                        message: format!("token endpoint {realm} answered {}", res.status()),
-                    });
-                }
-                let token: TokenResponse =
-                    res.json().await.map_err(|source| DistributionError::Http { url: realm.clone(), source })?;
-                let token = token.into_token().ok_or_else(|| DistributionError::Unauthorized {
-                    registry: self.registry.clone(),
-                    message: "token endpoint returned no token".into(),
-                })?;
-                Ok(format!("Bearer {token}"))
+                let grant = token::fetch(
+                    &self.http,
+                    TokenRequest {
+                        registry: &self.registry,
+                        realm: &realm,
+                        service: service.as_deref(),
+                        scope: Some(&scope),
+                        creds: self.creds.as_ref(),
+                        offline: false,
+                    },
+                )
+                .await?;
+                Ok(format!("Bearer {}", grant.token))
             }
         }
     }

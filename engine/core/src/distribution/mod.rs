@@ -3,7 +3,10 @@
 
 pub mod auth;
 mod client;
+mod login;
 pub mod manifest;
+mod token;
 
 pub use auth::Credentials;
 pub use client::{DistributionError, RegistryClient, Repository, SearchResult};
+pub use login::Login;

@@ -1,10 +1,11 @@
 //! Questions asked of a registry without pulling: what a reference
-//! resolves to (`GET /distribution/{name}/json`) and `docker search`.
+//! resolves to (`GET /distribution/{name}/json`), `docker search` and
+//! `docker login` (`POST /auth`).
 
 use super::config::ImageConfig;
 use super::{ImageError, ImageService};
 use crate::distribution::manifest::{self, Descriptor, Parsed, Platform};
-use crate::distribution::{Credentials, DistributionError, SearchResult};
+use crate::distribution::{Credentials, DistributionError, Login, SearchResult};
 use crate::reference::ImageRef;
 
 impl ImageService {
@@ -50,5 +51,43 @@ impl ImageService {
             _ => ("docker.io", term),
         };
         Ok(self.inner.registry.search(domain, query, limit).await?)
+    }
+
+    /// `docker login SERVER`: `server` as the CLI sends it (`host[:port]`,
+    /// a URL, or empty for Docker Hub).
+    pub async fn login(&self, server: &str, creds: &Credentials) -> Result<Login, ImageError> {
+        let domain = login_domain(server)
+            .ok_or_else(|| ImageError::InvalidParameter(format!("unable to parse server address: {server:?}")))?;
+        Ok(self.inner.registry.login(&domain, creds).await?)
+    }
+}
+
+/// The registry host a login names: URLs lose scheme and path, Docker Hub's
+/// index addresses become `docker.io`.
+fn login_domain(server: &str) -> Option<String> {
+    let server = server.trim();
+    let rest = server.strip_prefix("https://").or_else(|| server.strip_prefix("http://")).unwrap_or(server);
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() && !rest.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(match host {
+        "" | "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".into(),
+        h => h.to_ascii_lowercase(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_domain;
+
+    #[test]
+    fn login_servers() {
+        assert_eq!(login_domain("").as_deref(), Some("docker.io"));
+        assert_eq!(login_domain("https://index.docker.io/v1/").as_deref(), Some("docker.io"));
+        assert_eq!(login_domain("127.0.0.1:5000").as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(login_domain("http://Reg.Example:443/v2/").as_deref(), Some("reg.example:443"));
+        assert_eq!(login_domain("/path"), None);
+        assert_eq!(login_domain("bad host"), None);
     }
 }
