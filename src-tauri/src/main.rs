@@ -4,6 +4,8 @@
 mod commands;
 mod engine;
 mod error;
+mod json_file;
+mod registries;
 mod tray;
 mod watch;
 
@@ -69,12 +71,16 @@ fn main() {
             commands::system::system_info,
             commands::system::system_df,
             commands::system::prune,
+            commands::registries::list_registries,
+            commands::registries::registry_login,
+            commands::registries::registry_logout,
         ])
         .setup(move |app| {
             if let Err(e) = tray::create(app.handle()) {
                 tracing::warn!("no tray icon: {e}");
             }
             watch::spawn(app.handle().clone(), engine.clone());
+            tauri::async_runtime::spawn_blocking(registries::adopt_on_first_run);
             Ok(())
         })
         .on_window_event(|window, event| {

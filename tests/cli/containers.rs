@@ -150,9 +150,11 @@ async fn names_images_and_bad_requests() {
     let r = d.request("POST", "/containers/create", &[("Content-Type", "application/json")], br#"{"Image": 7}"#);
     assert_eq!(r.status, 400);
 
-    // The image is in use: rmi refuses, rmi -f only untags.
+    // The image is in use: rmi of its only name refuses; a second name can go, the image keeps the first.
     let refused = d.docker(&["rmi", &img]);
     assert!(text(&refused.stderr).contains("is using its referenced image"), "{}", text(&refused.stderr));
+    d.docker_ok(&["tag", &img, "second/name:1"]);
+    assert_eq!(d.docker_ok(&["rmi", "second/name:1"]).trim(), "Untagged: second/name:1");
     d.docker_ok(&["rm", "web"]);
     d.docker_ok(&["rmi", &img]);
 }

@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use berth_e2e::process::Guarded;
-use berth_e2e::{engine_with_busybox, fixtures, Berthd};
+use berth_e2e::registry::RegistryAuth;
+use berth_e2e::secret_service::SecretService;
+use berth_e2e::{engine_with_busybox, fixtures, text, Berthd, Registry};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -67,7 +69,8 @@ impl Drop for App {
 }
 
 impl App {
-    async fn launch(engine: &Berthd) -> App {
+    /// Launches the app on `engine`, with `keyring` as its Secret Service and a HOME of its own.
+    async fn launch(engine: &Berthd, keyring: &SecretService) -> App {
         let app = workspace().join("target/debug/berth-desktop");
         assert!(app.exists(), "{} is missing: build it first (cargo build -p berth-desktop)", app.display());
         let driver_bin = tool("tauri-driver", "cargo install tauri-driver --locked --version ^2 (scripts/test does)");
@@ -75,13 +78,14 @@ impl App {
         let (xvfb, display) = xvfb();
         let port = free_port();
         let mut cmd = Command::new(driver_bin);
+        keyring.apply(&mut cmd);
         cmd.args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
             .arg("--native-driver")
             .arg(native)
             .env("DISPLAY", &display)
             .env("BERTH_HOST", engine.host())
             .env("BERTH_QUIT_ON_CLOSE", "1")
-            .env("DOCKER_CONFIG", engine.dir().join("desktop-docker-config"))
+            .env("DOCKER_CONFIG", desktop_docker_config(engine))
             .env_remove("DOCKER_HOST");
         let driver = Guarded::spawn("tauri-driver", &mut cmd).expect("start tauri-driver");
         let mut caps = serde_json::Map::new();
@@ -125,8 +129,24 @@ impl App {
         }
     }
 
+    /// Clicks `css`, retrying while the view is still rendering it (a re-render can swap the
+    /// element between finding and clicking).
     async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let err = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => match e.click().await {
+                    Ok(_) => return,
+                    Err(e) => e,
+                },
+                Err(e) => e,
+            };
+            if Instant::now() > deadline {
+                self.screenshot("failed-click").await;
+                panic!("{css}: {err:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     async fn screenshot(&self, name: &str) {
@@ -136,6 +156,11 @@ impl App {
             eprintln!("screenshot: {}", path.display());
         }
     }
+}
+
+/// The docker CLI config the app is given.
+fn desktop_docker_config(engine: &Berthd) -> PathBuf {
+    engine.dir().join("desktop-docker-config")
 }
 
 fn text_of(css: &str) -> String {
@@ -156,7 +181,13 @@ async fn dashboard_drives_the_engine() {
         "-c",
         "for i in 1 2 3; do echo line-$i; sleep 0.2; done; exec sleep 1000",
     ]);
-    let app = App::launch(&engine).await;
+    let keyring = SecretService::start();
+    // The app's first run makes Berth's helper the CLI's credential store, moving this plain-text
+    // login into the keyring.
+    let cli_config = desktop_docker_config(&engine);
+    std::fs::create_dir_all(&cli_config).unwrap();
+    std::fs::write(cli_config.join("config.json"), r#"{"auths":{"old.example":{"auth":"b2xkOnB3"}}}"#).unwrap();
+    let app = App::launch(&engine, &keyring).await;
 
     // The sidebar shows the engine, the containers view lists both containers.
     app.until("engine running", &text_of("[data-testid=\"engine-state\"]"), |v| v == "running").await;
@@ -195,5 +226,91 @@ async fn dashboard_drives_the_engine() {
     })
     .await;
     app.screenshot("engine").await;
+
+    registries(&app, &engine, &keyring, &img).await;
     app.client.clone().close().await.unwrap();
+}
+
+/// Registries: log in from the app, use that login from the docker CLI and from the app's pull,
+/// log out.
+async fn registries(app: &App, engine: &Berthd, keyring: &SecretService, img: &str) {
+    let cli_config = desktop_docker_config(engine);
+    let config = || std::fs::read_to_string(cli_config.join("config.json")).unwrap();
+    let adopted = || serde_json::from_str::<Value>(&config()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while adopted()["credsStore"] != "berth" {
+        assert!(Instant::now() < deadline, "credsStore not adopted: {}", config());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(adopted()["auths"]["old.example"], json!({}), "{}", config());
+    assert!(cli_config.join("config.json.before-berth").exists());
+
+    let reg =
+        Registry::start_with(RegistryAuth::Htpasswd { user: "alice".into(), password: "pw-from-ui".into() }).await;
+    app.click("[data-testid=\"nav-registries\"]").await;
+    let row = |server: &str| {
+        format!("return !!document.querySelector('[data-testid=\"registry-row\"][data-server=\"{server}\"]');")
+    };
+    app.until("migrated login listed", &row("old.example"), |v| v == &json!(true)).await;
+    let fill = |css: &'static str, value: String| async move {
+        let input = app.client.find(Locator::Css(css)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(&value).await.unwrap();
+    };
+    fill("[data-testid=\"registry-server\"]", reg.addr.clone()).await;
+    fill("[data-testid=\"registry-username\"]", "alice".into()).await;
+    fill("[data-testid=\"registry-password\"]", "wrong".into()).await;
+    app.click("[data-testid=\"registry-login\"]").await;
+    app.until("login refused", &text_of("[data-testid=\"registry-login-error\"]"), |v| {
+        v.as_str().is_some_and(|s| s.contains("401 Unauthorized"))
+    })
+    .await;
+    fill("[data-testid=\"registry-password\"]", "pw-from-ui".into()).await;
+    app.click("[data-testid=\"registry-login\"]").await;
+    app.until("login done", &text_of("[data-testid=\"registry-login-done\"]"), |v| {
+        v.as_str().is_some_and(|s| s.contains("Login Succeeded"))
+    })
+    .await;
+    app.until("login listed", &row(&reg.addr), |v| v == &json!(true)).await;
+    app.screenshot("registries").await;
+    assert!(!config().contains("pw-from-ui"), "password in config.json: {}", config());
+    assert_eq!(adopted()["auths"][&reg.addr], json!({}));
+
+    // The docker CLI pushes with the login the app made (same config, same keyring).
+    let helper_dir = berth_e2e::berthd::binary().parent().unwrap().display().to_string();
+    let cli = |args: &[&str]| {
+        let mut cmd = engine.docker_cmd();
+        keyring.apply(&mut cmd);
+        let path = format!("{helper_dir}:{}", std::env::var("PATH").unwrap_or_default());
+        let out = cmd.env("DOCKER_CONFIG", &cli_config).env("PATH", path).args(args).output().unwrap();
+        assert!(out.status.success(), "docker {args:?}: {}", text(&out.stderr));
+    };
+    let private = format!("{}/team/app:1", reg.addr);
+    cli(&["tag", img, &private]);
+    cli(&["push", &private]);
+    cli(&["rmi", &private]);
+
+    // The app's own pull sends the stored credentials.
+    app.click("[data-testid=\"nav-images\"]").await;
+    let input = app.client.find(Locator::Css("[data-testid=\"pull-input\"]")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(&private).await.unwrap();
+    app.click("[data-testid=\"pull-button\"]").await;
+    let listed = format!("return !!document.querySelector('[data-testid=\"image-row\"][data-tag=\"{private}\"]');");
+    app.until("private image pulled", &listed, |v| v == &json!(true)).await;
+
+    app.click("[data-testid=\"nav-registries\"]").await;
+    let logout =
+        format!("[data-testid=\"registry-row\"][data-server=\"{}\"] [data-testid=\"registry-logout\"]", reg.addr);
+    // Log out asks first: one click arms the button, the second confirms.
+    app.click(&logout).await;
+    app.until(
+        "logout armed",
+        &format!("return document.querySelector('{}')?.dataset.armed ?? null;", logout.replace('\'', "\\'")),
+        |v| v == "true",
+    )
+    .await;
+    app.click(&logout).await;
+    app.until("logged out", &row(&reg.addr), |v| v == &json!(false)).await;
+    assert!(adopted()["auths"].get(&reg.addr).is_none(), "{}", config());
 }

@@ -53,7 +53,12 @@ describe('App against the mock engine', () => {
   it('lists containers grouped by project with the e2e selectors', async () => {
     await start();
     await until(() => row('shop-web-1'), 'container rows');
-    for (const nav of ['containers', 'images', 'engine']) expect($(`[data-testid="nav-${nav}"]`)).not.toBeNull();
+    expect($$('nav [data-testid^="nav-"]').map((b) => b.dataset.testid)).toEqual([
+      'nav-containers',
+      'nav-images',
+      'nav-registries',
+      'nav-engine',
+    ]);
     expect(text($('[data-testid="engine-state"]'))).toBe('running');
     expect($$('[data-testid="project-group"]').map((g) => g.dataset.project)).toEqual(['blog', 'shop', '']);
     expect($$('[data-testid="container-row"]').map((r) => r.dataset.name)).toEqual([
@@ -157,5 +162,125 @@ describe('App against the mock engine', () => {
     await start({ extraContainers: 200 });
     await until(() => $$('[data-testid="container-row"]').length === 205, '205 rows');
     expect($$('[data-testid="project-group"]')).toHaveLength(23);
+  });
+});
+
+describe('Registries view against the mock backend', () => {
+  const login = (server: string) => $(`[data-testid="registry-row"][data-server="${server}"]`);
+  const button = () => $('[data-testid="registry-login"]') as HTMLButtonElement;
+  const input = (id: string) => $(`[data-testid="${id}"]`) as HTMLInputElement;
+
+  async function open(opts: MockOptions = {}) {
+    await start(opts);
+    await until(() => $('[data-testid="engine-state"]')?.textContent?.trim() === (opts.offline ? 'unreachable' : 'running'), 'engine');
+    $('[data-testid="nav-registries"]')!.click();
+    return until(() => $$('[data-testid="registry-row"]').length > 0 && $$('[data-testid="registry-row"]'), 'registry rows');
+  }
+
+  it('lists the logins with the backend, Docker Hub first and identity tokens by name', async () => {
+    const rows = await open({ credsStore: 'berth' });
+    expect(rows.map((r) => r.dataset.server)).toEqual(['https://index.docker.io/v1/', 'ghcr.io']);
+    expect(text(rows[0])).toContain('Docker Hub');
+    expect(text($('[data-testid="registry-user"]', rows[0]))).toBe('berthdev');
+    expect(text($('[data-testid="registry-user"]', login('ghcr.io')!))).toBe('identity token');
+    expect(text(document.querySelector('main'))).not.toContain('<token>');
+    expect(text($('[data-testid="registries-backend"]'))).toContain('Secret Service');
+    expect($('[data-testid="registries-credsstore-warning"]')).toBeNull();
+    expect($('[data-testid="registries-error"]')).toBeNull();
+    expect($('[data-testid="registry-logout"]', rows[0])).not.toBeNull();
+  });
+
+  it('labels the inputs and enables Log in only with a username and a password', async () => {
+    await open();
+    const server = input('registry-server');
+    expect(server.placeholder).toBe('registry.example.com:5000');
+    expect(server.closest('label')?.textContent).toContain('Docker Hub');
+    expect(input('registry-username').closest('label')?.textContent).toContain('Username');
+    expect(input('registry-password').type).toBe('password');
+    expect(input('registry-password').closest('label')?.textContent).toContain('Password or token');
+    expect(button().disabled).toBe(true);
+    type(input('registry-username'), 'alice');
+    expect(button().disabled).toBe(true);
+    type(input('registry-password'), 'pw');
+    expect(button().disabled).toBe(false);
+    type(input('registry-username'), '   ');
+    expect(button().disabled).toBe(true);
+  });
+
+  it('keeps the inputs and shows the error when a login is refused, then logs in', async () => {
+    await open();
+    type(input('registry-server'), 'localhost:5000');
+    type(input('registry-username'), 'alice');
+    type(input('registry-password'), 'wrong');
+    input('registry-password').form!.requestSubmit(); // what Enter in a field does
+    flushSync();
+    expect(button().disabled).toBe(true); // while the engine checks
+    const err = await until(() => $('[data-testid="registry-login-error"]'), 'login error');
+    expect(text(err)).toBe('login attempt to http://localhost:5000/v2/ failed with status: 401 Unauthorized');
+    expect(input('registry-server').value).toBe('localhost:5000');
+    expect(input('registry-username').value).toBe('alice');
+    expect(input('registry-password').value).toBe('wrong');
+    expect($('[data-testid="registry-login-done"]')).toBeNull();
+    expect(login('localhost:5000')).toBeNull();
+
+    type(input('registry-password'), 's3cret-pw');
+    button().click();
+    const done = await until(() => $('[data-testid="registry-login-done"]'), 'login done');
+    expect(text(done)).toContain('Login Succeeded');
+    expect($('[data-testid="registry-login-error"]')).toBeNull();
+    expect(input('registry-password').value).toBe('');
+    expect(input('registry-username').value).toBe('alice');
+    const row = await until(() => login('localhost:5000'), 'new login row');
+    expect(text($('[data-testid="registry-user"]', row))).toBe('alice');
+    expect(document.body.innerHTML).not.toContain('s3cret-pw');
+    // The first login made Berth's helper the CLI's credential store.
+    await until(() => !$('[data-testid="registries-credsstore-warning"]'), 'warning gone');
+  });
+
+  it('logs in to Docker Hub with an empty server and stores an identity token when given one', async () => {
+    await open({ credsStore: 'berth' });
+    type(input('registry-username'), 'bob');
+    type(input('registry-password'), 'pw-hub');
+    button().click();
+    expect(text(await until(() => $('[data-testid="registry-login-done"]'), 'hub login'))).toContain('Docker Hub');
+    await until(() => text($('[data-testid="registry-user"]', login('https://index.docker.io/v1/')!)) === 'bob', 'hub user');
+
+    type(input('registry-server'), 'https://token.example.com/v2/');
+    type(input('registry-password'), 'pw-token');
+    button().click();
+    await until(() => text($('[data-testid="registry-login-done"]')).includes('token.example.com'), 'token login');
+    await until(() => text($('[data-testid="registry-user"]', login('token.example.com')!)) === 'identity token', 'token user');
+  });
+
+  it('logs out after a confirming second click', async () => {
+    await open();
+    const out = $('[data-testid="registry-logout"]', login('ghcr.io')!)!;
+    out.click();
+    flushSync();
+    expect(out.dataset.armed).toBe('true');
+    expect(login('ghcr.io')).not.toBeNull();
+    out.click();
+    await until(() => !login('ghcr.io'), 'row removed');
+    expect(login('https://index.docker.io/v1/')).not.toBeNull();
+  });
+
+  it('warns when the docker CLI uses another credential helper', async () => {
+    await open({ credsStore: 'desktop' });
+    expect(text($('[data-testid="registries-credsstore-warning"]'))).toContain(
+      "The docker CLI uses docker-credential-desktop; logins here are kept by Berth's helper",
+    );
+  });
+
+  it('shows a keyring error prominently, and works with the engine down', async () => {
+    await start({ offline: true, keyringError: 'No keyring: the Secret Service is not running. Start gnome-keyring.' });
+    await until(() => text($('[data-testid="engine-state"]')) === 'unreachable', 'offline');
+    $('[data-testid="nav-registries"]')!.click();
+    const err = await until(() => $('[data-testid="registries-error"]'), 'keyring error');
+    expect(text(err)).toContain('Start gnome-keyring');
+    expect(err.getAttribute('role')).toBe('alert');
+    expect($('[data-testid="registries-empty"]')).not.toBeNull();
+    expect($('[data-testid="registries-backend"]')).toBeNull();
+    expect($('[data-testid="registry-engine-note"]')).not.toBeNull();
+    expect($('[data-testid="start-hint"]')).toBeNull();
   });
 });

@@ -8,7 +8,7 @@ pub mod store;
 
 pub use backend::Backend;
 pub use protocol::{Credentials, ProtocolError, NOT_FOUND};
-pub use store::{KeyringStore, Store, StoreError, Stored};
+pub use store::{KeyringStore, MemoryStore, Store, StoreError, Stored};
 
 /// How the binary names itself in `version`.
 pub const VERSION_LINE: &str =

@@ -124,12 +124,10 @@ impl Store for KeyringStore {
     }
 }
 
-/// An in-process store, for tests of what sits above the keyring.
+/// An in-process store, for tests of code above the keyring (here and in the desktop app).
 #[derive(Default)]
-#[cfg(test)]
 pub struct MemoryStore(std::sync::Mutex<BTreeMap<String, Stored>>);
 
-#[cfg(test)]
 impl Store for MemoryStore {
     fn put(&self, server: &str, item: &Stored) -> Result<(), StoreError> {
         self.0.lock().unwrap().insert(server.into(), item.clone());

@@ -40,8 +40,11 @@ pub async fn pull_image(
     if reference.is_empty() {
         return Err(CommandError("Enter an image reference to pull".into()));
     }
-    let opts = CreateImageOptionsBuilder::new().from_image(&tagged(reference)).build();
-    let mut stream = docker.create_image(Some(opts), None, None);
+    let reference = tagged(reference);
+    let lookup = reference.clone();
+    let creds = tokio::task::spawn_blocking(move || crate::registries::credentials_for(&lookup)).await.ok().flatten();
+    let opts = CreateImageOptionsBuilder::new().from_image(&reference).build();
+    let mut stream = docker.create_image(Some(opts), None, creds);
     while let Some(item) = stream.next().await {
         let info = item?;
         let detail = info.progress_detail.map(|d| json!({"current": d.current, "total": d.total}));

@@ -4,4 +4,5 @@
 pub mod containers;
 pub mod engine;
 pub mod images;
+pub mod registries;
 pub mod system;

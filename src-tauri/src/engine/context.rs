@@ -5,43 +5,32 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::json_file;
+
 use super::locate::{context_meta_dir, CONTEXT_NAME};
 
 /// Creates or updates the `berth` context to point at `host`; leaves it alone when it already does.
 pub fn write_context(config_dir: &Path, host: &str) -> std::io::Result<bool> {
     let dir = context_meta_dir(config_dir, CONTEXT_NAME);
     let path = dir.join("meta.json");
-    let mut meta: Value = std::fs::read_to_string(&path)
+    let mut meta = json_file::read_object(&path)
         .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
+        .filter(|m| m.get("Name").is_some())
         .unwrap_or_else(|| json!({"Name": CONTEXT_NAME, "Metadata": {"Description": "Berth engine"}}));
     if meta.pointer("/Endpoints/docker/Host").and_then(Value::as_str) == Some(host) {
         return Ok(false);
     }
     meta["Endpoints"] = json!({"docker": {"Host": host, "SkipTLSVerify": false}});
-    std::fs::create_dir_all(&dir)?;
-    write_atomically(&path, &serde_json::to_vec(&meta).expect("JSON"))?;
+    json_file::write(&path, &meta)?;
     Ok(true)
 }
 
 /// Makes `berth` the CLI's current context, keeping every other setting of config.json.
 pub fn use_context(config_dir: &Path) -> std::io::Result<()> {
     let path = config_dir.join("config.json");
-    let mut config: Value = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({}),
-        Err(e) => return Err(e),
-    };
+    let mut config = json_file::read_object(&path)?;
     config["currentContext"] = json!(CONTEXT_NAME);
-    std::fs::create_dir_all(config_dir)?;
-    write_atomically(&path, &serde_json::to_vec_pretty(&config).expect("JSON"))
-}
-
-fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp-berth");
-    std::fs::write(&tmp, data)?;
-    std::fs::rename(tmp, path)
+    json_file::write(&path, &config)
 }
 
 #[cfg(test)]

@@ -30,13 +30,18 @@ pub struct Environment {
     pub configured: Option<String>,
     pub docker_host: Option<String>,
     pub docker_config_dir: PathBuf,
+    /// `~/.config/berth`.
+    pub berth_config_dir: PathBuf,
 }
 
 impl Environment {
     pub fn from_process() -> Self {
         let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| "/root".into());
-        let configured = std::env::var("BERTH_HOST").ok().filter(|h| !h.is_empty()).or_else(|| settings_host(&home));
+        let berth_config_dir = home.join(".config/berth");
+        let configured =
+            std::env::var("BERTH_HOST").ok().filter(|h| !h.is_empty()).or_else(|| settings_host(&berth_config_dir));
         Environment {
+            berth_config_dir,
             configured,
             docker_host: std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()),
             docker_config_dir: std::env::var_os("DOCKER_CONFIG")
@@ -44,12 +49,16 @@ impl Environment {
                 .unwrap_or_else(|| home.join(".docker")),
         }
     }
+
+    /// Berth's settings file, `~/.config/berth/settings.json`.
+    pub fn settings_file(&self) -> PathBuf {
+        self.berth_config_dir.join("settings.json")
+    }
 }
 
-/// `engineHost` from `~/.config/berth/settings.json`.
-fn settings_host(home: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(home.join(".config/berth/settings.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+/// `engineHost` from Berth's settings file.
+fn settings_host(berth_config_dir: &Path) -> Option<String> {
+    let json = crate::json_file::read_object(&berth_config_dir.join("settings.json")).ok()?;
     json.get("engineHost")?.as_str().map(String::from)
 }
 
@@ -110,6 +119,7 @@ mod tests {
             configured: Some("unix:///configured.sock".into()),
             docker_host: Some("unix:///run/berth/berth.sock".into()),
             docker_config_dir: dir.path().into(),
+            ..Default::default()
         };
         let got: Vec<(String, Source)> = candidates(&env).into_iter().map(|c| (c.host, c.source)).collect();
         assert_eq!(

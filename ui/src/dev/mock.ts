@@ -1,13 +1,16 @@
 // A fake Berth backend behind Tauri's IPC mock: lets `npm run dev` run in a plain browser
 // and lets component tests drive the real UI. Never part of the production bundle.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { ContainerSummary, DockerEvent, EngineStatus, PullMessage, RunSpec } from '../lib/types';
+import { HUB_KEY, TOKEN_USERNAME } from '../lib/registries';
+import type { ContainerSummary, DockerEvent, EngineStatus, PullMessage, RegistryLogin, RunSpec } from '../lib/types';
 import * as fx from './fixtures';
 
 export interface MockOptions {
   offline?: boolean; // the engine starts unreachable
   extraContainers?: number; // add N generated containers (performance checks)
   delayMs?: number; // pause between streamed messages
+  credsStore?: string | null; // the docker CLI's credsStore (default: none, adopted by the first login)
+  keyringError?: string; // the keyring is unavailable: list shows this error, login/logout fail with it
 }
 
 interface ChannelLike {
@@ -27,6 +30,15 @@ function channelSender(ch: ChannelLike) {
   };
 }
 
+/** The key the docker CLI files a registry's logins under (as the Rust side computes it). */
+function registryKey(input: string): string {
+  const t = input.trim();
+  const rest = t.replace(/^https?:\/\//i, '');
+  const host = rest.split('/')[0].toLowerCase();
+  if (/\s/.test(host) || (!host && rest)) throw `${JSON.stringify(t)} is not a registry address (host or host:port)`;
+  return ['', 'docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(host) ? HUB_KEY : host;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const emit = (event: string, payload: unknown) => internals().invoke('plugin:event|emit', { event, payload });
 
@@ -36,6 +48,15 @@ export function installMock(opts: MockOptions = {}) {
   let containers = fx.sampleContainers(opts.extraContainers ?? 0);
   let images = fx.sampleImages();
   const follows = new Set<string>();
+  // Registry logins: password "wrong" is refused; servers with "token" in their name hand out identity tokens.
+  let credsStore = opts.credsStore === undefined ? null : opts.credsStore;
+  let logins: RegistryLogin[] = [
+    { server: HUB_KEY, username: 'berthdev' },
+    { server: 'ghcr.io', username: TOKEN_USERNAME },
+  ];
+  const keyring = () => {
+    if (opts.keyringError) throw opts.keyringError;
+  };
 
   const find = (id: string) => {
     const c = containers.find((x) => x.Id === id || x.Names[0] === '/' + id);
@@ -114,6 +135,17 @@ export function installMock(opts: MockOptions = {}) {
           status = { ...fx.stoppedStatus(), state: 'stopped', managed: true };
           emit('engine-status', status);
           return status;
+        // Logins live in the keyring: listing and logging out work with the engine down.
+        case 'list_registries':
+          return opts.keyringError
+            ? { backend: 'unknown', credsStore, logins: [], error: opts.keyringError }
+            : { backend: 'Secret Service', credsStore, logins, error: null };
+        case 'registry_logout': {
+          const key = registryKey(args.server);
+          keyring();
+          logins = logins.filter((l) => l.server !== key);
+          return null;
+        }
       }
       needEngine();
       switch (cmd) {
@@ -177,6 +209,20 @@ export function installMock(opts: MockOptions = {}) {
           return { version: { Version: status.version, ApiVersion: status.apiVersion, Os: 'linux', Arch: 'amd64', KernelVersion: '6.1.0' }, info: { OperatingSystem: 'Debian GNU/Linux 12', NCPU: 2, MemTotal: 8e9, Driver: 'overlayfs', DockerRootDir: '/var/lib/berth', Containers: containers.length, ContainersRunning: containers.filter((c) => c.State === 'running').length, Images: images.length } };
         case 'system_df':
           return fx.sampleDf();
+        case 'registry_login': {
+          // The engine checks the credentials first (POST /auth), then the keyring keeps them.
+          const key = registryKey(args.server);
+          if (!String(args.username ?? '').trim() || !args.secret) throw 'Enter a username and a password or token';
+          await sleep(delay);
+          const base = key === HUB_KEY ? 'https://registry-1.docker.io' : `http://${key}`;
+          if (args.secret === 'wrong') throw `login attempt to ${base}/v2/ failed with status: 401 Unauthorized`;
+          keyring();
+          const identityToken = key.includes('token');
+          const username = identityToken ? TOKEN_USERNAME : String(args.username).trim();
+          logins = [...logins.filter((l) => l.server !== key), { server: key, username }];
+          credsStore ??= 'berth';
+          return { server: key, identityToken };
+        }
         case 'prune':
           return { spaceReclaimed: args.what === 'containers' ? 5000 : 0 };
       }

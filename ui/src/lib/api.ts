@@ -13,6 +13,8 @@ import type {
   PruneResult,
   PruneTarget,
   PullMessage,
+  RegistriesState,
+  RegistryLoginResult,
   RunSpec,
   SystemDf,
   SystemInfo,
@@ -74,6 +76,16 @@ export const systemDf = () => invoke<SystemDf>('system_df');
 export const useBerthContext = () => invoke<null>('use_berth_context');
 
 export const prune = (what: PruneTarget) => invoke<PruneResult>('prune', { what });
+
+/** The keyring in use, the docker CLI's credsStore and the stored logins. */
+export const listRegistries = () => invoke<RegistriesState>('list_registries');
+
+/** Checks the credentials against the registry and stores them; `server` empty means Docker Hub.
+ * Rejects with a message for the user. */
+export const registryLogin = (server: string, username: string, secret: string) =>
+  invoke<RegistryLoginResult>('registry_login', { server, username, secret });
+
+export const registryLogout = (server: string) => invoke<null>('registry_logout', { server });
 
 export const onEngineEvent = (cb: (e: DockerEvent) => void): Promise<UnlistenFn> =>
   listen<DockerEvent>('engine-event', (e) => cb(e.payload));

@@ -112,6 +112,26 @@ export interface SystemDf {
   BuildCache?: { Size?: number; InUse?: boolean }[] | null;
 }
 
+/** A stored registry login; `username` is "<token>" when an identity token is stored. */
+export interface RegistryLogin {
+  server: string;
+  username: string;
+}
+
+/** `list_registries`: where credentials live and the logins stored there. */
+export interface RegistriesState {
+  backend: string; // human label of the keyring, e.g. "Secret Service"
+  credsStore: string | null; // the docker CLI config's credsStore value
+  logins: RegistryLogin[];
+  error: string | null; // e.g. keyring unavailable, with advice
+}
+
+/** `registry_login`: the server the login was stored under. */
+export interface RegistryLoginResult {
+  server: string;
+  identityToken: boolean;
+}
+
 // ---- view models ----
 
 export type Health = 'healthy' | 'unhealthy' | 'starting' | null;
@@ -127,4 +147,4 @@ export interface ContainerGroup {
   running: number;
 }
 
-export type View = 'containers' | 'images' | 'engine';
+export type View = 'containers' | 'images' | 'registries' | 'engine';

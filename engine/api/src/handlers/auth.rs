@@ -15,7 +15,7 @@ pub async fn login(
     JsonBody(config): JsonBody<AuthConfig>,
 ) -> Result<Json<SystemAuthResponse>, ApiError> {
     let creds = credentials(&config)?;
-    let login = state.images.login(&config.serveraddress, &creds).await?;
+    let login = state.images.login(config.serveraddress.as_deref().unwrap_or(""), &creds).await?;
     Ok(Json(SystemAuthResponse {
         status: "Login Succeeded".into(),
         identity_token: login.identity_token.unwrap_or_default(),
@@ -25,10 +25,12 @@ pub async fn login(
 /// The body's credentials; `auth` (base64 `user:password`) stands in for
 /// username and password when those are absent.
 fn credentials(config: &AuthConfig) -> Result<Credentials, ApiError> {
-    let (mut username, mut password) = (config.username.clone(), config.password.clone());
-    if username.is_empty() && !config.auth.is_empty() {
+    let field = |f: &Option<String>| f.clone().unwrap_or_default();
+    let (mut username, mut password) = (field(&config.username), field(&config.password));
+    let auth = field(&config.auth);
+    if username.is_empty() && !auth.is_empty() {
         let decoded = base64::engine::general_purpose::STANDARD
-            .decode(config.auth.trim())
+            .decode(auth.trim())
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| ApiError::bad_request("invalid auth configuration: auth is not base64 'user:password'"))?;
@@ -40,7 +42,7 @@ fn credentials(config: &AuthConfig) -> Result<Credentials, ApiError> {
     Ok(Credentials {
         username,
         password,
-        identity_token: config.identitytoken.clone(),
-        registry_token: config.registrytoken.clone(),
+        identity_token: field(&config.identitytoken),
+        registry_token: field(&config.registrytoken),
     })
 }

@@ -215,22 +215,17 @@ pub struct AddressPool {
     pub size: u8,
 }
 
-/// `POST /auth` body: the CLI's AuthConfig.
+/// `POST /auth` body: the CLI's AuthConfig. Fields are optional and may be
+/// `null` (docker-py sends `"email": null`, bollard every absent field).
 #[derive(Debug, Default, Deserialize)]
 pub struct AuthConfig {
-    #[serde(default)]
-    pub username: String,
-    #[serde(default)]
-    pub password: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
     /// `base64(username:password)`, an older way to send both.
-    #[serde(default)]
-    pub auth: String,
-    #[serde(default)]
-    pub serveraddress: String,
-    #[serde(default)]
-    pub identitytoken: String,
-    #[serde(default)]
-    pub registrytoken: String,
+    pub auth: Option<String>,
+    pub serveraddress: Option<String>,
+    pub identitytoken: Option<String>,
+    pub registrytoken: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -7,14 +7,19 @@ use serde::Deserialize;
 /// Credentials a client sent in `X-Registry-Auth` (base64url JSON).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Credentials {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub username: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub password: String,
-    #[serde(default, rename = "identitytoken")]
+    #[serde(default, rename = "identitytoken", deserialize_with = "null_as_empty")]
     pub identity_token: String,
-    #[serde(default, rename = "registrytoken")]
+    #[serde(default, rename = "registrytoken", deserialize_with = "null_as_empty")]
     pub registry_token: String,
+}
+
+/// Some clients (bollard among them) send absent fields as `null`.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 impl Credentials {
@@ -145,5 +150,8 @@ mod tests {
         assert_eq!(Credentials::from_header(""), None);
         let c = Credentials::from_header(&enc(r#"{"username":"u","password":"p","serveraddress":"r"}"#)).unwrap();
         assert_eq!((c.username.as_str(), c.password.as_str()), ("u", "p"));
+        let nulls = r#"{"username":"u","password":"p","auth":null,"identitytoken":null,"registrytoken":null}"#;
+        let c = base64::engine::general_purpose::STANDARD.encode(nulls);
+        assert_eq!(Credentials::from_header(&c).unwrap().identity_token, "");
     }
 }

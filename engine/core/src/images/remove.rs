@@ -30,17 +30,27 @@ impl ImageService {
 
     /// [`Self::remove`], also returning the bytes of snapshots freed.
     pub(crate) fn remove_counting(&self, name: &str, force: bool) -> Result<(Vec<DeleteItem>, u64), ImageError> {
-        let (id, by_ref) = {
+        let (id, by_ref, single_reference) = {
             let index = self.index();
             let id = lookup(&index, name).ok_or_else(|| not_found(name))?;
             let by_ref = ImageRef::parse(name).ok().filter(|r| {
                 index.tags.contains_key(&r.to_string())
                     || r.digest().is_some_and(|d| index.images[&id].repo_digests.contains(&format!("{}@{d}", r.name())))
             });
-            (id, by_ref)
+            let tags = index.tags_of(&id);
+            let repos: HashSet<String> = tags
+                .iter()
+                .chain(&index.images[&id].repo_digests)
+                .filter_map(|t| ImageRef::parse(t).ok())
+                .map(|r| r.name())
+                .collect();
+            (id, by_ref, tags.len() <= 1 && repos.len() <= 1)
         };
         let users = self.users_of(&id);
-        if let Some(user) = users.first().filter(|_| !force) {
+        // Untagging one of several references leaves the image named, so
+        // containers using it are no reason to refuse (as in dockerd).
+        let untag_only = by_ref.is_some() && !single_reference;
+        if let Some(user) = users.first().filter(|_| !force && !untag_only) {
             let what = match &by_ref {
                 Some(r) => format!("unable to remove repository reference \"{}\" (must force)", r.familiar()),
                 None => format!("unable to delete {} (must be forced)", id.short()),
