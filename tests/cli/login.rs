@@ -70,6 +70,14 @@ impl Session {
         child.wait_with_output().unwrap()
     }
 
+    /// A login with a wrong password fails with the engine's `message`, as the CLI prints it.
+    fn login_refused(&self, registry: &str, message: &str) {
+        let out = self.login(registry, "wrong");
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&format!("Error response from daemon: {message}")), "{stderr}");
+    }
+
     /// What the helper holds: server URL → username.
     fn helper_list(&self) -> serde_json::Value {
         let out = self.helper(&["list"], "");
@@ -174,15 +182,7 @@ async fn login_push_pull_logout_with_an_htpasswd_registry() {
     let reg = Registry::start_with(RegistryAuth::Htpasswd { user: USER.into(), password: PASSWORD.into() }).await;
     let addr = reg.addr.clone();
 
-    let out = s.login(&addr, "wrong");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains(&format!(
-            "Error response from daemon: login attempt to http://{addr}/v2/ failed with status: 401 Unauthorized"
-        )),
-        "{}",
-        text(&out.stderr)
-    );
+    s.login_refused(&addr, &format!("login attempt to http://{addr}/v2/ failed with status: 401 Unauthorized"));
     let private = format!("{addr}/team/private:1");
     s.docker_ok(&["tag", &s.busybox, &private]);
     let out = s.docker(&["push", &private]);
@@ -223,15 +223,7 @@ async fn login_push_pull_with_a_token_registry() {
     .await;
     let addr = reg.addr.clone();
 
-    let out = s.login(&addr, "wrong");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains(&format!(
-            "Error response from daemon: Get \"http://{addr}/v2/\": unauthorized: incorrect username or password"
-        )),
-        "{}",
-        text(&out.stderr)
-    );
+    s.login_refused(&addr, &format!("Get \"http://{addr}/v2/\": unauthorized: incorrect username or password"));
 
     let out = s.login(&addr, PASSWORD);
     assert!(out.status.success(), "login: {}\n{}", text(&out.stderr), s.engine.log());
