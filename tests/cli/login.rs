@@ -174,6 +174,33 @@ fn helper_speaks_the_credential_helper_protocol() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("docker-credential-berth backend keyutils"), "{}", text(&out.stdout));
+
+    // Choosing the kernel keyring is explicit, remembered and reported; then the protocol works there.
+    let no_bus = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(helper_binary())
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .env("HOME", keyring.home())
+            .env_remove("XDG_CONFIG_HOME")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), text(&out.stdout).trim().to_string())
+    };
+    let (code, said) = no_bus(&["backend", "keyutils"], "");
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("kernel keyring"), "{said}");
+    assert!(no_bus(&["backend"], "").1.starts_with("keyutils (kernel keyring"), "not reported");
+    let server = format!("keyutils-e2e-{}.invalid", std::process::id());
+    let creds = format!(r#"{{"ServerURL":"{server}","Username":"carol","Secret":"k"}}"#);
+    assert_eq!(no_bus(&["store"], &creds), (Some(0), String::new()));
+    assert!(no_bus(&["get"], &server).1.contains(r#""Username":"carol""#));
+    assert!(no_bus(&["list"], "").1.contains(&format!(r#""{server}":"carol""#)));
+    assert_eq!(no_bus(&["erase"], &server), (Some(0), String::new()));
+    assert_eq!(no_bus(&["get"], &server), (Some(1), "credentials not found in native keychain".into()));
 }
 
 #[tokio::test(flavor = "multi_thread")]

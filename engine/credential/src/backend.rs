@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use keyring_core::CredentialStore;
 
-use crate::store::{KeyringStore, StoreError, SERVICE};
+use crate::store::{KeyringStore, Store, StoreError, SERVICE};
 
 /// Overrides the saved choice for one process.
 pub const ENV: &str = "BERTH_CREDENTIAL_BACKEND";
@@ -74,9 +74,13 @@ impl Backend {
     }
 
     /// Connects to this backend.
-    pub fn open(self) -> Result<KeyringStore, StoreError> {
+    pub fn open(self) -> Result<Box<dyn Store>, StoreError> {
+        #[cfg(target_os = "linux")]
+        if self == Self::Keyutils {
+            return Ok(Box::new(crate::keyutils::KeyutilsStore::open()?));
+        }
         let store = self.connect().map_err(|e| self.unavailable(e))?;
-        Ok(KeyringStore::new(self, store))
+        Ok(Box::new(KeyringStore::new(self, store)))
     }
 
     fn unavailable(self, e: keyring_core::Error) -> StoreError {
@@ -94,7 +98,6 @@ impl Backend {
     fn connect(self) -> Result<Arc<CredentialStore>, keyring_core::Error> {
         match self {
             Self::SecretService => Ok(dbus_secret_service_keyring_store::Store::new()?),
-            Self::Keyutils => Ok(linux_keyutils_keyring_store::Store::new()?),
             other => Err(not_here(other)),
         }
     }
@@ -154,33 +157,6 @@ pub fn choose(backend: Backend) -> Result<PathBuf, String> {
 fn unknown(name: &str) -> String {
     let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
     format!("unknown credential backend {:?}: choose one of {}", name.trim(), names.join(", "))
-}
-
-/// Server URLs held in the kernel keyring, which has no search: the user's
-/// persistent keyring is listed and our descriptions picked out.
-#[cfg(target_os = "linux")]
-pub(crate) fn keyutils_servers() -> Result<Vec<String>, String> {
-    use linux_keyutils::{KeyRing, KeyRingIdentifier, LinkNode};
-    let ring = KeyRing::get_persistent(KeyRingIdentifier::Session)
-        .or_else(|_| KeyRing::from_special_id(KeyRingIdentifier::Session, false))
-        .map_err(|e| format!("kernel keyring: {e}"))?;
-    let links = ring.get_links(4096).map_err(|e| format!("kernel keyring: {e}"))?;
-    let suffix = format!("@{SERVICE}");
-    Ok(links
-        .iter()
-        .filter_map(|node| match node {
-            LinkNode::Key(k) => k.metadata().ok(),
-            LinkNode::KeyRing(_) => None,
-        })
-        .filter_map(|m| {
-            m.get_description().strip_prefix("keyring:").and_then(|d| d.strip_suffix(suffix.as_str())).map(String::from)
-        })
-        .collect())
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn keyutils_servers() -> Result<Vec<String>, String> {
-    Err("the kernel keyring exists only on Linux".into())
 }
 
 #[cfg(test)]

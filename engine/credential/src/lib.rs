@@ -3,6 +3,8 @@
 //! add and remove registry logins.
 
 pub mod backend;
+#[cfg(target_os = "linux")]
+mod keyutils;
 pub mod protocol;
 pub mod store;
 
@@ -15,7 +17,7 @@ pub const VERSION_LINE: &str =
     concat!("docker-credential-berth (", env!("CARGO_PKG_REPOSITORY"), ") v", env!("CARGO_PKG_VERSION"));
 
 /// Opens the backend in force (see [`backend::chosen`]).
-pub fn open() -> Result<KeyringStore, StoreError> {
+pub fn open() -> Result<Box<dyn Store>, StoreError> {
     let (backend, _) = backend::chosen().map_err(StoreError::Unavailable)?;
     backend.open()
 }

@@ -37,7 +37,7 @@ fn run(args: &[String]) -> Result<String, String> {
                 std::io::stdin().read_to_string(&mut input).map_err(|e| format!("error reading stdin: {e}"))?;
             }
             let store = berth_credential::open().map_err(|e| e.to_string())?;
-            berth_credential::protocol::run(&store, action, &input).map_err(|e| e.to_string())
+            berth_credential::protocol::run(store.as_ref(), action, &input).map_err(|e| e.to_string())
         }
         other => Err(format!("Unknown credential action `{other}`")),
     }

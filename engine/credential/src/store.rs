@@ -33,7 +33,7 @@ pub enum StoreError {
 }
 
 /// The operations the protocol needs.
-pub trait Store {
+pub trait Store: Send + Sync {
     fn put(&self, server: &str, item: &Stored) -> Result<(), StoreError>;
     fn get(&self, server: &str) -> Result<Option<Stored>, StoreError>;
     /// Whether there was something to delete.
@@ -53,10 +53,6 @@ impl KeyringStore {
         Self { backend, store }
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     fn entry(&self, server: &str) -> Result<Entry, StoreError> {
         Entry::new_in_store(&self.store, SERVICE, server).map_err(|e| self.err(e))
     }
@@ -73,12 +69,8 @@ impl KeyringStore {
         })
     }
 
-    /// The server URLs we hold, found by the store's own search where it has
-    /// one (keyutils has none; the kernel's key list is read instead).
+    /// The server URLs we hold, found by the store's own search.
     fn servers(&self) -> Result<Vec<String>, StoreError> {
-        if self.backend == Backend::Keyutils {
-            return crate::backend::keyutils_servers().map_err(StoreError::Unavailable);
-        }
         let spec = self.backend.search_spec();
         let spec: HashMap<&str, &str> = spec.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let found = self.store.search(&spec).map_err(|e| self.err(e))?;

@@ -46,7 +46,7 @@ pub async fn list_registries() -> CommandResult<RegistriesState> {
         let creds_store = config::creds_store(&env.docker_config_dir);
         let (backend, logins, error) = match berth_credential::backend::chosen() {
             Err(e) => (String::from("unknown"), Vec::new(), Some(e)),
-            Ok((backend, _)) => match backend.open().and_then(|s| berth_credential::Store::list(&s)) {
+            Ok((backend, _)) => match backend.open().and_then(|s| s.list()) {
                 Ok(list) => (
                     backend.label().to_string(),
                     list.into_iter().map(|(server, username)| Login { server, username }).collect(),
@@ -86,9 +86,9 @@ pub async fn registry_login(
     let server = key.clone();
     blocking(move || {
         let store = berth_credential::open().map_err(|e| e.to_string())?;
-        berth_credential::Store::put(&store, &key, &stored).map_err(|e| e.to_string())?;
+        store.put(&key, &stored).map_err(|e| e.to_string())?;
         let env = Environment::from_process();
-        config::adopt(&env.docker_config_dir, &store)?;
+        config::adopt(&env.docker_config_dir, store.as_ref())?;
         config::record_login(&env.docker_config_dir, &key)
     })
     .await?;
@@ -100,7 +100,7 @@ pub async fn registry_logout(server: String) -> CommandResult<()> {
     let key = registries::server_key(&server).map_err(CommandError)?;
     blocking(move || {
         let store = berth_credential::open().map_err(|e| e.to_string())?;
-        berth_credential::Store::delete(&store, &key).map_err(|e| e.to_string())?;
+        store.delete(&key).map_err(|e| e.to_string())?;
         config::forget_login(&Environment::from_process().docker_config_dir, &key)
     })
     .await

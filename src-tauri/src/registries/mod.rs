@@ -34,7 +34,7 @@ pub fn credentials_for(reference: &str) -> Option<bollard::auth::DockerCredentia
         if reference.contains('/') && (first.contains(['.', ':']) || first == "localhost") { first } else { "" };
     let key = server_key(domain).ok()?;
     let store = berth_credential::open().ok()?;
-    let item = berth_credential::Store::get(&store, &key).ok()??;
+    let item = store.get(&key).ok()??;
     let mut creds = bollard::auth::DockerCredentials { serveraddress: Some(key), ..Default::default() };
     if item.username == TOKEN_USERNAME {
         creds.identitytoken = Some(item.secret);
@@ -54,18 +54,21 @@ pub fn adopt_on_first_run() {
     if marks.get("credsStoreOffered").and_then(serde_json::Value::as_bool) == Some(true) {
         return;
     }
-    let store = match berth_credential::open() {
+    let opened = berth_credential::backend::chosen()
+        .map_err(berth_credential::StoreError::Unavailable)
+        .and_then(|(b, _)| Ok((b, b.open()?)));
+    let (backend, store) = match opened {
         Ok(s) => s,
         // Try again next run: the keyring may just not be up yet.
         Err(e) => return tracing::warn!("credential store not adopted: {e}"),
     };
-    match config::adopt(&env.docker_config_dir, &store) {
+    match config::adopt(&env.docker_config_dir, store.as_ref()) {
         Ok(config::Adoption::Kept(other)) => tracing::info!("docker CLI keeps using docker-credential-{other}"),
         Ok(config::Adoption::Adopted { migrated, backup }) => tracing::info!(
             migrated,
             backup = ?backup,
             "docker CLI credentials now kept by docker-credential-berth in the {}",
-            store.backend().label()
+            backend.label()
         ),
         Err(e) => return tracing::warn!("credential store not adopted: {e}"),
     }
