@@ -464,3 +464,98 @@ async fn capabilities_follow_docker_defaults() {
     let bad = d.docker(&["run", "--rm", "--cap-add", "BOGUS", &img, "true"]);
     assert!(text(&bad.stderr).contains("unknown capability"), "{}", text(&bad.stderr));
 }
+
+#[tokio::test]
+async fn finer_host_settings_reach_the_container() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let out = d.docker_ok(&[
+        "run",
+        "--rm",
+        "--shm-size",
+        "16m",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        "--sysctl",
+        "kernel.shmmax=123456789",
+        "--ulimit",
+        "nofile=512:1024",
+        "--group-add",
+        "4321",
+        "--security-opt",
+        "no-new-privileges",
+        "--oom-score-adj",
+        "345",
+        "--cpuset-cpus",
+        "0",
+        "--device",
+        "/dev/null:/dev/berth-null:rw",
+        &img,
+        "sh",
+        "-c",
+        "df -k /dev/shm | tail -1; cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax; ulimit -n; ulimit -Hn; \
+         id -G; grep NoNewPrivs /proc/self/status; cat /proc/self/oom_score_adj; grep Cpus_allowed_list /proc/self/status; \
+         echo written > /dev/berth-null && ls -l /dev/berth-null",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].split_whitespace().nth(1) == Some("16384"), "shm: {out}");
+    assert_eq!(&lines[1..5], ["1", "123456789", "512", "1024"], "{out}");
+    assert!(lines[5].split_whitespace().any(|g| g == "4321"), "groups: {out}");
+    assert!(lines[6].ends_with("\t1"), "no_new_privs: {out}");
+    assert_eq!(lines[7], "345");
+    assert!(lines[8].ends_with("\t0"), "cpuset: {out}");
+    assert!(lines[9].starts_with('c'), "device: {out}");
+
+    // CFS quota, memory reservation and swap land in the container's cgroup (v1 names, else v2).
+    let out = d.docker_ok(&[
+        "run",
+        "--rm",
+        "--memory",
+        "64m",
+        "--memory-swap",
+        "128m",
+        "--memory-reservation",
+        "32m",
+        "--cpu-quota",
+        "50000",
+        "--cpu-period",
+        "100000",
+        &img,
+        "sh",
+        "-c",
+        "cd /sys/fs/cgroup; cat memory/memory.soft_limit_in_bytes memory/memory.memsw.limit_in_bytes \
+         cpu/cpu.cfs_quota_us 2>/dev/null || cat memory.low memory.swap.max cpu.max",
+    ]);
+    let got: Vec<&str> = out.split_whitespace().collect();
+    assert!(
+        got == ["33554432", "134217728", "50000"] || got == ["33554432", "67108864", "50000", "100000"],
+        "cgroup values: {out}"
+    );
+
+    // Inspect tells what was asked, with dockerd's default shm size when none was.
+    d.docker_ok(&["create", "--name", "plain", &img, "true"]);
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.HostConfig.ShmSize}}", "plain"]).trim(), "67108864");
+
+    // What cannot be honoured is refused at create, in dockerd's words where it has them.
+    let profile = d.dir().join("seccomp.json");
+    std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#).unwrap();
+    let seccomp = format!("seccomp={}", profile.display());
+    for (args, message) in [
+        (vec!["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"], "not allowed in the host's network namespace"),
+        (vec!["--device", "/dev/berth-does-not-exist"], "error gathering device information"),
+        (vec!["--cpuset-cpus", "0-64"], "Requested CPUs are not available"),
+        (vec!["--ulimit", "nofile=1:999999999999"], "above the engine's own hard limit"),
+        (vec!["--security-opt", &seccomp], "does not apply seccomp profiles"),
+        (vec!["--group-add", "no-such-group"], "Unable to find group no-such-group"),
+    ] {
+        let mut cmd = vec!["run", "--rm"];
+        cmd.extend(args.iter().copied());
+        cmd.extend([img.as_str(), "true"]);
+        let out = d.docker(&cmd);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+    }
+    // The CLI checks sysctl names itself; the API must too.
+    let body = format!(r#"{{"Image":"{img}","HostConfig":{{"Sysctls":{{"vm.swappiness":"1"}}}}}}"#);
+    let r = d.request("POST", "/containers/create", &[("Content-Type", "application/json")], body.as_bytes());
+    assert_eq!((r.status, r.message()), (400, "sysctl 'vm.swappiness' is not whitelisted".to_string()));
+}

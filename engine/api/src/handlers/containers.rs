@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_core::containers::mounts::{MountKind, MountRequest};
+use berth_core::containers::tuning::{self, DeviceMapping, Tuning, Ulimit};
 use berth_core::containers::{Container, ContainerSpec, CreateRequest, HostSpec, Status};
 use berth_core::filters::Filters;
 use bytes::Bytes;
@@ -75,6 +76,35 @@ pub async fn create(
             dns: host.dns.unwrap_or_default(),
             dns_search: host.dns_search.unwrap_or_default(),
             dns_options: host.dns_options.unwrap_or_default(),
+            tuning: Tuning {
+                shm_size: host.shm_size,
+                sysctls: host.sysctls.unwrap_or_default(),
+                group_add: host.group_add.unwrap_or_default(),
+                ulimits: host
+                    .ulimits
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|u| Ulimit { name: u.name, soft: u.soft, hard: u.hard })
+                    .collect(),
+                devices: host
+                    .devices
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| DeviceMapping {
+                        path_on_host: d.path_on_host,
+                        path_in_container: d.path_in_container,
+                        cgroup_permissions: d.cgroup_permissions,
+                    })
+                    .collect(),
+                no_new_privileges: tuning::parse_security_opts(&host.security_opt.unwrap_or_default())?,
+                oom_score_adj: host.oom_score_adj,
+                cpu_quota: host.cpu_quota,
+                cpu_period: host.cpu_period,
+                cpuset_cpus: host.cpuset_cpus,
+                cpuset_mems: host.cpuset_mems,
+                memory_reservation: host.memory_reservation,
+                memory_swap: host.memory_swap,
+            },
         },
         exposed_ports: req.exposed_ports.unwrap_or_default().into_keys().collect(),
         networks: req
@@ -93,6 +123,11 @@ pub async fn create(
             o.remove("HostConfig")
         })
         .unwrap_or_else(|| serde_json::json!({}));
+    let mut host_config_json = host_config_json;
+    // Inspect shows the size in force, as dockerd does.
+    if host_config_json.get("ShmSize").and_then(serde_json::Value::as_i64).unwrap_or(0) <= 0 {
+        host_config_json["ShmSize"] = berth_core::containers::tuning::DEFAULT_SHM_SIZE.into();
+    }
     let mounts = host
         .mounts
         .unwrap_or_default()
@@ -108,6 +143,7 @@ pub async fn create(
             tmpfs_mode: m.tmpfs_options.as_ref().map_or(0, |t| t.mode),
         })
         .collect();
+    let warnings = tuning::warnings(&spec.host.tuning);
     let c = state.containers.create(CreateRequest {
         name,
         spec,
@@ -119,7 +155,7 @@ pub async fn create(
         volumes: req.volumes.unwrap_or_default().into_keys().collect(),
         healthcheck,
     })?;
-    Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings: Vec::new() })))
+    Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings })))
 }
 
 /// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}` → bindings.

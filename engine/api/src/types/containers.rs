@@ -103,6 +103,37 @@ pub struct HostConfig {
     pub dns_options: Option<Vec<String>>,
     pub mounts: Option<Vec<Mount>>,
     pub tmpfs: Option<BTreeMap<String, String>>,
+    pub shm_size: i64,
+    pub sysctls: Option<BTreeMap<String, String>>,
+    pub group_add: Option<Vec<String>>,
+    pub ulimits: Option<Vec<UlimitWire>>,
+    pub devices: Option<Vec<DeviceWire>>,
+    pub security_opt: Option<Vec<String>>,
+    pub oom_score_adj: i64,
+    pub cpu_quota: i64,
+    pub cpu_period: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
+    pub memory_reservation: i64,
+    pub memory_swap: i64,
+}
+
+/// `HostConfig.Ulimits[]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UlimitWire {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// `HostConfig.Devices[]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeviceWire {
+    pub path_on_host: String,
+    pub path_in_container: String,
+    pub cgroup_permissions: String,
 }
 
 /// A host side of a published port.

@@ -95,6 +95,7 @@ impl ContainerService {
         }
         spec.networks = self.resolve_networks(&mut spec.host.network_mode, std::mem::take(&mut spec.networks))?;
         super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
+        super::tuning::validate(&spec.host.tuning, spec.host.memory, &spec.host.network_mode)?;
         for h in &spec.host.extra_hosts {
             let ip = h.split_once(':').or_else(|| h.split_once('=')).map(|(_, ip)| ip);
             if !ip.is_some_and(|ip| ip == "host-gateway" || ip.parse::<std::net::IpAddr>().is_ok()) {

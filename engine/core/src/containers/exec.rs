@@ -150,6 +150,7 @@ impl ContainerService {
                 tty: cfg.tty,
                 hostname: &c.spec.hostname,
                 capabilities,
+                tuning: &h.tuning,
             },
         )?;
         let process_file = dirs.exec.join(format!("exec-{}.json", &id[..12]));

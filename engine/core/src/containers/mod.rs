@@ -20,6 +20,7 @@ mod rootfs;
 mod runtime;
 mod spec;
 pub mod stats;
+pub mod tuning;
 
 pub use archive::{Change, PathStat};
 pub use commit::{CommitConfig, CommitRequest};

@@ -77,6 +77,9 @@ pub struct HostSpec {
     pub dns_search: Vec<String>,
     #[serde(default)]
     pub dns_options: Vec<String>,
+    /// `--shm-size`, `--sysctl`, `--ulimit`, `--device` and the other finer settings.
+    #[serde(default)]
+    pub tuning: super::tuning::Tuning,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use oci_spec::runtime::{
 };
 
 use super::record::Container;
+use super::tuning::{self, Tuning};
 use super::ContainerError;
 
 /// Which network namespace the container runs in.
@@ -42,11 +43,20 @@ pub struct ProcessSpec<'a> {
     pub tty: bool,
     pub hostname: &'a str,
     pub capabilities: oci_spec::runtime::Capabilities,
+    /// The container's `--group-add`, `--ulimit`, `no-new-privileges` and `--oom-score-adj`,
+    /// which its execs get too.
+    pub tuning: &'a Tuning,
 }
 
 /// The OCI process, with the user resolved against the container's files.
 pub fn process(rootfs: &Path, p: &ProcessSpec<'_>) -> Result<oci_spec::runtime::Process, ContainerError> {
-    let (uid, gid, additional) = resolve_user(rootfs, p.user)?;
+    let (uid, gid, mut additional) = resolve_user(rootfs, p.user)?;
+    for g in &p.tuning.group_add {
+        let gid = resolve_group(rootfs, g)?;
+        if !additional.contains(&gid) {
+            additional.push(gid);
+        }
+    }
     let mut env = p.env.to_vec();
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
@@ -76,10 +86,22 @@ pub fn process(rootfs: &Path, p: &ProcessSpec<'_>) -> Result<oci_spec::runtime::
                 .build()
                 .map_err(err)?,
         )
-        .rlimits(defaults.rlimits().clone().unwrap_or_default())
-        .no_new_privileges(false)
+        .rlimits(rlimits(defaults.rlimits().clone().unwrap_or_default(), &p.tuning.ulimits)?)
+        .no_new_privileges(p.tuning.no_new_privileges)
+        .oom_score_adj(p.tuning.oom_score_adj as i32)
         .build()
         .map_err(err)
+}
+
+/// The runtime's default limits, each replaced by a `--ulimit` of the same kind.
+fn rlimits(
+    defaults: Vec<oci_spec::runtime::PosixRlimit>,
+    ulimits: &[tuning::Ulimit],
+) -> Result<Vec<oci_spec::runtime::PosixRlimit>, ContainerError> {
+    let asked = ulimits.iter().map(tuning::rlimit).collect::<Result<Vec<_>, _>>()?;
+    let mut out: Vec<_> = defaults.into_iter().filter(|d| !asked.iter().any(|a| a.typ() == d.typ())).collect();
+    out.extend(asked);
+    Ok(out)
 }
 
 pub fn build(
@@ -104,11 +126,16 @@ pub fn build(
             tty: s.tty,
             hostname: &s.hostname,
             capabilities,
+            tuning: &s.host.tuning,
         },
     )?;
     let defaults = Spec::default();
+    let t = &s.host.tuning;
 
     let mut mounts = defaults.mounts().clone().unwrap_or_default();
+    for m in mounts.iter_mut().filter(|m| m.destination() == Path::new("/dev/shm")) {
+        m.set_options(Some(tuning::shm_options(t.shm_size)));
+    }
     for (dest, src) in
         [("/etc/hosts", etc.hosts), ("/etc/hostname", etc.hostname), ("/etc/resolv.conf", etc.resolv_conf)]
     {
@@ -127,9 +154,17 @@ pub fn build(
     mounts.extend(user_mounts);
 
     let mut resources = LinuxResourcesBuilder::default();
+    let mut memory = LinuxMemoryBuilder::default();
     if s.host.memory > 0 {
-        resources = resources.memory(LinuxMemoryBuilder::default().limit(s.host.memory).build().map_err(err)?);
+        memory = memory.limit(s.host.memory);
     }
+    if t.memory_reservation > 0 {
+        memory = memory.reservation(t.memory_reservation);
+    }
+    if t.memory_swap != 0 && tuning::swap_accounting() {
+        memory = memory.swap(t.memory_swap);
+    }
+    resources = resources.memory(memory.build().map_err(err)?);
     if let Some(p) = s.host.pids_limit.filter(|p| *p > 0) {
         resources = resources.pids(LinuxPidsBuilder::default().limit(p).build().map_err(err)?);
     }
@@ -140,7 +175,24 @@ pub fn build(
     if s.host.nano_cpus > 0 {
         cpu = cpu.period(100_000u64).quota(s.host.nano_cpus / 10_000);
     }
+    if t.cpu_period > 0 {
+        cpu = cpu.period(t.cpu_period as u64);
+    }
+    if t.cpu_quota != 0 {
+        cpu = cpu.quota(t.cpu_quota);
+    }
+    if !t.cpuset_cpus.is_empty() {
+        cpu = cpu.cpus(t.cpuset_cpus.clone());
+    }
+    if !t.cpuset_mems.is_empty() {
+        cpu = cpu.mems(t.cpuset_mems.clone());
+    }
     resources = resources.cpu(cpu.build().map_err(err)?);
+    let (devices, device_rules): (Vec<_>, Vec<_>) =
+        t.devices.iter().map(tuning::device).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    if !device_rules.is_empty() {
+        resources = resources.devices(device_rules);
+    }
 
     let mut namespaces = [LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Mount]
         .into_iter()
@@ -168,6 +220,8 @@ pub fn build(
         .namespaces(namespaces)
         .resources(resources.build().map_err(err)?)
         .cgroups_path(format!("{cgroup_parent}/{}", c.id))
+        .sysctl(t.sysctls.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<std::collections::HashMap<_, _>>())
+        .devices(devices)
         .masked_paths(if s.host.privileged { vec![] } else { default_linux.masked_paths().clone().unwrap_or_default() })
         .readonly_paths(if s.host.privileged {
             vec![]
@@ -188,6 +242,18 @@ pub fn build(
     spec.set_mounts(Some(mounts));
     spec.set_linux(Some(linux));
     Ok(spec)
+}
+
+/// A group by name (the container's /etc/group) or number, as `--group-add` names it.
+fn resolve_group(rootfs: &Path, group: &str) -> Result<u32, ContainerError> {
+    let groups = std::fs::read_to_string(rootfs.join("etc/group")).unwrap_or_default();
+    let found = groups.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.len() >= 3 && f[0] == group);
+    match found {
+        Some(f) => f[2].parse().map_err(|_| err(format!("bad gid for group {group} in /etc/group"))),
+        None => group.parse().map_err(|_| {
+            ContainerError::InvalidParameter(format!("Unable to find group {group}: no matching entries in group file"))
+        }),
+    }
 }
 
 /// Resolves `user[:group]` (names or numbers) against the image's
