@@ -559,3 +559,56 @@ async fn finer_host_settings_reach_the_container() {
     let r = d.request("POST", "/containers/create", &[("Content-Type", "application/json")], body.as_bytes());
     assert_eq!((r.status, r.message()), (400, "sysctl 'vm.swappiness' is not whitelisted".to_string()));
 }
+
+#[tokio::test]
+async fn update_changes_limits_of_a_running_container() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    d.docker_ok(&["run", "-d", "--name", "up", "--memory", "64m", &img, "sleep", "1000"]);
+    let limits = "cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us 2>/dev/null || cat memory.max cpu.max";
+    let read =
+        || d.docker_ok(&["exec", "up", "sh", "-c", limits]).split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let before = read();
+    assert!(before == "67108864 -1" || before == "67108864 max", "{before}");
+
+    let out = d.docker_ok(&[
+        "update",
+        "--memory",
+        "128m",
+        "--memory-swap",
+        "256m",
+        "--cpus",
+        "0.5",
+        "--restart",
+        "on-failure:3",
+        "up",
+    ]);
+    assert_eq!(out.trim(), "up");
+    assert_eq!(read(), "134217728 50000");
+    let inspect = d.docker_ok(&[
+        "inspect",
+        "--format",
+        "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+        "up",
+    ]);
+    assert_eq!(inspect.trim(), "134217728 268435456 500000000 on-failure:3");
+    // The new limits are the container's own now: a restart keeps them.
+    d.docker_ok(&["restart", "-t", "0", "up"]);
+    assert_eq!(read(), "134217728 50000");
+
+    // dockerd's refusals.
+    d.docker_ok(&["run", "-d", "--rm", "--name", "gone-soon", &img, "sleep", "1000"]);
+    let out = d.docker(&["update", "--restart", "always", "gone-soon"]);
+    assert!(
+        text(&out.stderr).contains("Restart policy cannot be updated because AutoRemove is enabled for the container"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = d.docker(&["update", "--memory", "300m", "up"]);
+    assert!(
+        text(&out.stderr).contains("Memory limit should be smaller than already set memoryswap limit"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = d.docker(&["update", "--memory", "64m", "nope"]);
+    assert!(text(&out.stderr).contains("No such container: nope"), "{}", text(&out.stderr));
+}

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/pause", post(containers::pause))
         .route("/containers/{id}/unpause", post(containers::unpause))
         .route("/containers/{id}/rename", post(containers::rename))
+        .route("/containers/{id}/update", post(containers::update))
         .route("/containers/{id}/top", get(containers::top))
         .route("/containers/prune", post(containers::prune))
         .route("/containers/{id}/stats", get(stats::stats))

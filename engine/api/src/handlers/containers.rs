@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_core::containers::mounts::{MountKind, MountRequest};
 use berth_core::containers::tuning::{self, DeviceMapping, Tuning, Ulimit};
-use berth_core::containers::{Container, ContainerSpec, CreateRequest, HostSpec, Status};
+use berth_core::containers::{Container, ContainerSpec, CreateRequest, HostSpec, ResourceUpdate, Status};
 use berth_core::filters::Filters;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
@@ -557,6 +557,32 @@ pub async fn rename(
     let name = q.get("name").filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("name is required"))?;
     state.containers.rename(&id, name)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `docker update`. As in dockerd, a zero or empty field means "leave as is" (the CLI sends every
+/// field); only `PidsLimit` is meaningful when present.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ContainerUpdateRequest>,
+) -> Result<Json<ContainerUpdateResponse>, ApiError> {
+    let set = |v: Option<i64>| v.filter(|v| *v != 0);
+    let text = |v: Option<String>| v.filter(|v| !v.is_empty());
+    let u = ResourceUpdate {
+        memory: set(req.memory),
+        memory_reservation: set(req.memory_reservation),
+        memory_swap: set(req.memory_swap),
+        cpu_shares: set(req.cpu_shares),
+        nano_cpus: set(req.nano_cpus),
+        cpu_quota: set(req.cpu_quota),
+        cpu_period: set(req.cpu_period),
+        cpuset_cpus: text(req.cpuset_cpus),
+        cpuset_mems: text(req.cpuset_mems),
+        pids_limit: req.pids_limit,
+        restart_policy: req.restart_policy.filter(|p| !p.name.is_empty()).map(|p| (p.name, p.maximum_retry_count)),
+    };
+    let warnings = state.containers.update_resources(&id, u).await?;
+    Ok(Json(ContainerUpdateResponse { warnings }))
 }
 
 pub async fn top(

@@ -215,6 +215,29 @@ fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>
     })
 }
 
+/// `POST /containers/{id}/update` body: resources and the restart policy.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerUpdateRequest {
+    pub memory: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    pub memory_swap: Option<i64>,
+    pub cpu_shares: Option<i64>,
+    pub nano_cpus: Option<i64>,
+    pub cpu_quota: Option<i64>,
+    pub cpu_period: Option<i64>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+    pub pids_limit: Option<i64>,
+    pub restart_policy: Option<RestartPolicy>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerUpdateResponse {
+    pub warnings: Vec<String>,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerCreateResponse {

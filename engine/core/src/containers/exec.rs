@@ -157,12 +157,7 @@ impl ContainerService {
         let json = serde_json::to_vec(&process).map_err(|e| ContainerError::Internal(e.to_string()))?;
         std::fs::write(&process_file, json).map_err(io_err("write", &process_file))?;
 
-        let cfg_runtime = self.inner.config.get();
-        let runtime = cfg_runtime
-            .runtimes
-            .get(&cfg_runtime.default_runtime)
-            .map(|r| r.path.clone())
-            .unwrap_or_else(|| "runc".into());
+        let runtime = self.runtime_binary();
         // Detached: the runtime returns once the process runs (or failed to
         // start, with the reason on stderr). The process is re-parented to
         // the engine, a child subreaper, which waits for it.

@@ -51,9 +51,8 @@ impl ContainerService {
         Ok(())
     }
 
-    async fn runtime_command(&self, args: &[&str]) -> Result<(), ContainerError> {
-        let cfg = self.inner.config.get();
-        let runtime = cfg.runtimes.get(&cfg.default_runtime).map(|r| r.path.clone()).unwrap_or_else(|| "runc".into());
+    pub(super) async fn runtime_command(&self, args: &[&str]) -> Result<(), ContainerError> {
+        let runtime = self.runtime_binary();
         let out = tokio::process::Command::new(runtime)
             .arg("--root")
             .arg(self.runtime_root())
@@ -147,8 +146,7 @@ impl ContainerService {
 
     /// PIDs of every process in the container (from the runtime).
     async fn pids(&self, id: &str) -> Result<Vec<i32>, ContainerError> {
-        let cfg = self.inner.config.get();
-        let runtime = cfg.runtimes.get(&cfg.default_runtime).map(|r| r.path.clone()).unwrap_or_else(|| "runc".into());
+        let runtime = self.runtime_binary();
         let out = tokio::process::Command::new(runtime)
             .arg("--root")
             .arg(self.runtime_root())

@@ -21,6 +21,7 @@ mod runtime;
 mod spec;
 pub mod stats;
 pub mod tuning;
+mod update;
 
 pub use archive::{Change, PathStat};
 pub use commit::{CommitConfig, CommitRequest};
@@ -28,6 +29,7 @@ pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
 pub use hub::{Hub, Input};
 pub use record::{Container, ContainerSpec, HostSpec, NetworkAttachment, State, Status};
+pub use update::ResourceUpdate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -201,6 +203,12 @@ impl ContainerService {
 
     fn dirs(&self, id: &str) -> Dirs {
         Dirs { data: self.inner.data_root.join(id), exec: self.inner.exec_root.join(id) }
+    }
+
+    /// The OCI runtime binary: daemon.json's `default-runtime`, else runc.
+    fn runtime_binary(&self) -> PathBuf {
+        let cfg = self.inner.config.get();
+        cfg.runtimes.get(&cfg.default_runtime).map(|r| PathBuf::from(&r.path)).unwrap_or_else(|| "runc".into())
     }
 
     /// The OCI runtime's state directory (`runc --root`).

@@ -115,8 +115,7 @@ impl ContainerService {
             std::fs::remove_dir_all(&paths.dir).map_err(io_err("clean", &paths.dir))?;
         }
         std::fs::create_dir_all(&paths.dir).map_err(io_err("create", &paths.dir))?;
-        let cfg = self.inner.config.get();
-        let runtime = cfg.runtimes.get(&cfg.default_runtime).map(|r| r.path.clone()).unwrap_or_else(|| "runc".into());
+        let runtime = self.runtime_binary();
         let shim_log = std::fs::File::create(paths.dir.join("shim.log")).map_err(io_err("create", &paths.dir))?;
         let mut cmd = std::process::Command::new(&self.inner.shim);
         cmd.arg("--id")
@@ -267,7 +266,7 @@ impl ContainerService {
         if let Some(pid) = std::fs::read_to_string(paths.shim_pid()).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
         }
-        let _ = std::process::Command::new("runc")
+        let _ = std::process::Command::new(self.runtime_binary())
             .arg("--root")
             .arg(self.runtime_root())
             .args(["delete", "--force", id])
