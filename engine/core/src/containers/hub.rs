@@ -27,6 +27,9 @@ pub struct Hub {
     input_tx: mpsc::UnboundedSender<Input>,
     pub(super) input_rx: Mutex<mpsc::UnboundedReceiver<Input>>,
     exits: watch::Sender<ExitState>,
+    /// Held by a start from launch until the record says running, and by the exit handler: a
+    /// process that ends at once must not have its exit recorded before its start.
+    pub(super) lifecycle: Mutex<()>,
 }
 
 impl Default for Hub {
@@ -43,6 +46,7 @@ impl Hub {
             input_tx,
             input_rx: Mutex::new(input_rx),
             exits: watch::channel(ExitState::default()).0,
+            lifecycle: Mutex::new(()),
         }
     }
 

@@ -48,6 +48,8 @@ impl ContainerService {
         let rw = RwLayer::at(&dirs.data);
         let image = self.inner.images.inspect(c.image_id.as_str())?;
         rw.mount(&image.lower_dirs)?;
+        let hub = self.hub(&c.id)?;
+        let _starting = hub.lifecycle.lock().await;
         match self.launch(&c, &rw).await {
             Ok((pid, endpoints)) => {
                 let c = self.update(&c.id, |r| {
@@ -334,6 +336,11 @@ impl ContainerService {
 
     /// Records an exit the shim reported (or the shim's death).
     async fn on_exit(&self, id: &str) {
+        let hub = self.hub(id).ok();
+        let starting = match &hub {
+            Some(h) => Some(h.lifecycle.lock().await),
+            None => None,
+        };
         let paths = self.shim_paths(id);
         let mut record = None;
         for _ in 0..100 {
@@ -366,9 +373,11 @@ impl ContainerService {
         for ep in &left {
             self.emit_network(ep, id, "disconnect");
         }
-        if let Ok(hub) = self.hub(id) {
+        if let Some(hub) = &hub {
             hub.record_exit(code);
         }
+        // A restart below starts the container again, which takes the lock.
+        drop(starting);
         self.emit(&c, "die", &[("exitCode", code.to_string())]);
         if self.schedule_restart(id, code) {
             return;
