@@ -37,8 +37,22 @@ fn ui_ready() {
     }
 }
 
+/// WebKitGTK's compositing mode keeps GL buffers in the web process: about 60 MB of private memory
+/// for a dashboard that needs none of it, which would put the app over its 80 MB budget. It stays
+/// off unless asked for (`BERTH_WEBKIT_COMPOSITING=1`; WebKitWebDriver's screenshots need it).
+#[cfg(target_os = "linux")]
+fn lean_webkit() {
+    const WEBKIT_VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(WEBKIT_VAR).is_none() && std::env::var("BERTH_WEBKIT_COMPOSITING").as_deref() != Ok("1") {
+        // Still single-threaded here: nothing else reads the environment yet.
+        std::env::set_var(WEBKIT_VAR, "1");
+    }
+}
+
 fn main() {
     STARTED.get_or_init(Instant::now);
+    #[cfg(target_os = "linux")]
+    lean_webkit();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

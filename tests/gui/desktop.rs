@@ -85,6 +85,9 @@ impl App {
             .env("DISPLAY", &display)
             .env("BERTH_HOST", engine.host())
             .env("BERTH_QUIT_ON_CLOSE", "1")
+            // WebKitWebDriver's screenshots hang without WebKit's compositing mode, which the app
+            // turns off by default to save memory.
+            .env("BERTH_WEBKIT_COMPOSITING", "1")
             .env("DOCKER_CONFIG", desktop_docker_config(engine))
             .env_remove("DOCKER_HOST");
         let driver = Guarded::spawn("tauri-driver", &mut cmd).expect("start tauri-driver");
