@@ -175,3 +175,63 @@ async fn export_diff_and_workdir_creation() {
     assert!(names.iter().any(|n| n.ends_with("bin/busybox")));
     assert!(!names.iter().any(|n| n.ends_with("etc/group")), "deleted file exported");
 }
+
+#[tokio::test]
+async fn volumes_from_shares_another_containers_mounts() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let host_dir = d.dir().join("shared-bind");
+    std::fs::create_dir(&host_dir).unwrap();
+    let bind = format!("{}:/bound", host_dir.display());
+    d.docker_ok(&[
+        "run",
+        "--name",
+        "src",
+        "-v",
+        "named:/named",
+        "-v",
+        "/anon",
+        "-v",
+        &bind,
+        "--tmpfs",
+        "/scratch",
+        &img,
+        "sh",
+        "-c",
+        "echo n > /named/f; echo a > /anon/f; echo b > /bound/f; echo t > /scratch/f",
+    ]);
+    // Volumes and binds come along (tmpfs does not); the new container's own mounts win.
+    let out = d.docker_ok(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "src",
+        "-v",
+        "other:/named",
+        &img,
+        "sh",
+        "-c",
+        "cat /anon/f /bound/f; ls /named; test -e /scratch/f || echo no-scratch",
+    ]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["a", "b", "no-scratch"], "{out}");
+    // `:ro` makes them read-only for this container alone.
+    let out = d.docker(&["run", "--rm", "--volumes-from", "src:ro", &img, "sh", "-c", "echo x > /anon/f"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("Read-only file system"), "{}", text(&out.stderr));
+    d.docker_ok(&["run", "--rm", "--volumes-from", "src", &img, "sh", "-c", "echo more >> /anon/f"]);
+    assert_eq!(d.docker_ok(&["run", "--rm", "--volumes-from", "src", &img, "cat", "/anon/f"]), "a\nmore\n");
+    // Sharing is not owning: removing the borrower with -v leaves the volume.
+    d.docker_ok(&["create", "--name", "borrower", "--volumes-from", "src", &img, "true"]);
+    let anon = d.docker_ok(&[
+        "inspect",
+        "--format",
+        "{{range .Mounts}}{{if eq .Destination \"/anon\"}}{{.Name}}{{end}}{{end}}",
+        "src",
+    ]);
+    d.docker_ok(&["rm", "-v", "borrower"]);
+    assert!(
+        d.docker_ok(&["volume", "ls", "-q"]).lines().any(|v| v == anon.trim()),
+        "volume {anon} went with the borrower"
+    );
+
+    let out = d.docker(&["run", "--rm", "--volumes-from", "nope", &img, "true"]);
+    assert!(text(&out.stderr).contains("No such container: nope"), "{}", text(&out.stderr));
+}

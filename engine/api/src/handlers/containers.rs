@@ -153,6 +153,7 @@ pub async fn create(
         mounts,
         tmpfs: host.tmpfs.unwrap_or_default(),
         volumes: req.volumes.unwrap_or_default().into_keys().collect(),
+        volumes_from: host.volumes_from.unwrap_or_default(),
         healthcheck,
     })?;
     Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings })))

@@ -116,6 +116,7 @@ pub struct HostConfig {
     pub cpuset_mems: String,
     pub memory_reservation: i64,
     pub memory_swap: i64,
+    pub volumes_from: Option<Vec<String>>,
 }
 
 /// `HostConfig.Ulimits[]`.

@@ -2,7 +2,7 @@
 //! request, pick a name, and write the record and directories.
 
 use super::health::HealthConfig;
-use super::mounts::{self, MountRequest, MountSpec};
+use super::mounts::{self, MountKind, MountRequest, MountSpec};
 use super::names;
 use super::record::{self, Container, ContainerSpec, NetworkAttachment, State};
 use super::rootfs::RwLayer;
@@ -25,6 +25,8 @@ pub struct CreateRequest {
     pub tmpfs: std::collections::BTreeMap<String, String>,
     /// Paths that get an anonymous volume (Config.Volumes).
     pub volumes: Vec<String>,
+    /// `--volumes-from CONTAINER[:ro|rw]` (HostConfig.VolumesFrom).
+    pub volumes_from: Vec<String>,
     /// Config.Healthcheck, when the request sets one.
     pub healthcheck: Option<HealthConfig>,
 }
@@ -33,6 +35,29 @@ impl ContainerService {
     /// Checks `--network` and the endpoint settings, keyed by whatever the
     /// client named the networks by, and returns the networks to join keyed
     /// by name. `network_mode` itself is normalised to a network's name.
+    /// The mounts `--volumes-from` copies: the source's volumes and binds (not its tmpfs), shared
+    /// rather than owned, read-only when `:ro` says so.
+    fn volumes_from(&self, sources: &[String]) -> Result<Vec<MountSpec>, ContainerError> {
+        let mut out = Vec::new();
+        for entry in sources {
+            let (name, mode) = match entry.rsplit_once(':') {
+                Some((n, m @ ("ro" | "rw"))) => (n, Some(m == "ro")),
+                Some((_, m)) => return Err(ContainerError::InvalidParameter(format!("invalid mode: {m}"))),
+                None => (entry.as_str(), None),
+            };
+            let source = self.get(name)?;
+            for m in source.mounts.iter().filter(|m| m.kind != MountKind::Tmpfs) {
+                let mut m = m.clone();
+                m.anonymous = false;
+                if let Some(ro) = mode {
+                    m.read_only = ro;
+                }
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
     fn resolve_networks(
         &self,
         mode: &mut String,
@@ -152,6 +177,12 @@ impl ContainerService {
         }
         for (target, opts) in &req.tmpfs {
             mount_specs.push(mounts::tmpfs(target, opts)?);
+        }
+        // Another container's volumes and binds, where the request mounts nothing itself.
+        for m in self.volumes_from(&req.volumes_from)? {
+            if !mount_specs.iter().any(|o| o.target == m.target) {
+                mount_specs.push(m);
+            }
         }
         // Unnamed volumes: the request's and the image's, unless mounted over.
         let image_volumes = ic.volumes.clone().unwrap_or_default().into_keys();

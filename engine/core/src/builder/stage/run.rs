@@ -49,6 +49,7 @@ impl Build<'_> {
             mounts: Vec::new(),
             tmpfs: Default::default(),
             volumes: Vec::new(),
+            volumes_from: Vec::new(),
             // The image's healthcheck has no business in a build step.
             healthcheck: Some(crate::containers::health::HealthConfig {
                 test: vec!["NONE".into()],
