@@ -612,3 +612,18 @@ async fn update_changes_limits_of_a_running_container() {
     let out = d.docker(&["update", "--memory", "64m", "nope"]);
     assert!(text(&out.stderr).contains("No such container: nope"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn sizes_with_ps_s_and_inspect_size() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    d.docker_ok(&["run", "--name", "sized", &img, "sh", "-c", "head -c 100000 /dev/zero > /big"]);
+    let rw: i64 = d.docker_ok(&["inspect", "--size", "--format", "{{.SizeRw}}", "sized"]).trim().parse().unwrap();
+    let root: i64 = d.docker_ok(&["inspect", "--size", "--format", "{{.SizeRootFs}}", "sized"]).trim().parse().unwrap();
+    assert!((100_000..200_000).contains(&rw), "SizeRw {rw}");
+    assert!(root > rw + 1_000_000, "SizeRootFs {root} should add the image");
+    let ps = d.docker_ok(&["ps", "-a", "-s", "--format", "{{.Size}}"]);
+    assert!(ps.trim().starts_with("100kB (virtual "), "{ps}");
+    // Without asking, no sizes are computed or shown.
+    let plain = d.request("GET", "/containers/sized/json", &[], b"");
+    assert!(plain.json().get("SizeRw").is_none());
+}

@@ -304,11 +304,20 @@ pub async fn wait(
     Ok(([(CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response())
 }
 
+/// `size=1` of list and inspect: (SizeRw, SizeRootFs).
+fn sizes(state: &AppState, c: &Container) -> (i64, i64) {
+    let rw = state.containers.rw_size(&c.id) as i64;
+    let image = state.images.inspect(c.image_id.as_str()).map_or(0, |i| i.size as i64);
+    (rw, rw + image)
+}
+
 pub async fn inspect(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<Params>,
 ) -> Result<Json<ContainerInspectResponse>, ApiError> {
     let c = state.containers.get(&id)?;
+    let measured = flag(&q, "size").then(|| sizes(&state, &c));
     let lower = state.images.inspect(c.image_id.as_str()).map(|d| d.lower_dirs).unwrap_or_default();
     let data_dir = state.containers.log_path(&c.id).parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let mut graph = std::collections::BTreeMap::new();
@@ -319,6 +328,8 @@ pub async fn inspect(
     let st = &c.state;
     Ok(Json(ContainerInspectResponse {
         id: c.id.clone(),
+        size_rw: measured.map(|s| s.0),
+        size_root_fs: measured.map(|s| s.1),
         created: c.created.clone(),
         path: c.path.clone(),
         args: c.args.clone(),
@@ -418,7 +429,12 @@ pub async fn list(
         {
             continue;
         }
-        out.push(summary(&state, &c));
+        let mut item = summary(&state, &c);
+        if flag(&q, "size") {
+            let (rw, root) = sizes(&state, &c);
+            (item.size_rw, item.size_root_fs) = (Some(rw), Some(root));
+        }
+        out.push(item);
     }
     if let Some(l) = limit {
         out.truncate(l);
@@ -448,6 +464,7 @@ pub(crate) fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
             })
             .collect(),
         size_rw: None,
+        size_root_fs: None,
         labels: c.spec.labels.clone(),
         state: c.state.status.as_str().into(),
         status: status_text(c),

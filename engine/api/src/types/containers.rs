@@ -292,6 +292,11 @@ pub struct HealthcheckResult {
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerInspectResponse {
     pub id: String,
+    /// With `size=1`: bytes written in the container, and those plus the image's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<i64>,
     pub created: String,
     pub path: String,
     pub args: Vec<String>,
@@ -386,6 +391,8 @@ pub struct ContainerSummaryItem {
     pub ports: Vec<Port>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_rw: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<i64>,
     pub labels: BTreeMap<String, String>,
     pub state: String,
     pub status: String,
