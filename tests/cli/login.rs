@@ -284,6 +284,14 @@ async fn login_push_pull_with_a_token_registry() {
     let res = s.engine.request("POST", "/v1.50/auth", &[("Content-Type", "application/json")], b"{\"username\":");
     assert_eq!(res.status, 400);
     assert!(res.json()["message"].as_str().unwrap().starts_with("invalid JSON in request body"));
+    // Nothing listening: the cause, as dockerd words it, and no 401 (the credentials were never tried).
+    let closed = format!("127.0.0.1:{}", berth_e2e::registry::free_port());
+    let body = format!(r#"{{"username":"{USER}","password":"{PASSWORD}","serveraddress":"{closed}"}}"#);
+    let res = s.engine.request("POST", "/v1.50/auth", &[("Content-Type", "application/json")], body.as_bytes());
+    assert_eq!(res.status, 500, "{}", text(&res.body));
+    let message = res.json()["message"].as_str().unwrap().to_string();
+    assert!(message.starts_with(&format!("Get \"http://{closed}/v2/\": ")), "{message}");
+    assert!(message.to_lowercase().contains("connection refused"), "{message}");
     let body = format!(r#"{{"serveraddress":"{addr}","identitytoken":"bogus"}}"#);
     let res = s.engine.request("POST", "/v1.50/auth", &[("Content-Type", "application/json")], body.as_bytes());
     assert_eq!(res.status, 401, "{}", text(&res.body));

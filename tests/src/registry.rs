@@ -179,6 +179,7 @@ fn auth_config(auth: &RegistryAuth, dir: &std::path::Path) -> String {
     }
 }
 
-pub(crate) fn free_port() -> u16 {
+/// A loopback port nothing listens on (for now).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

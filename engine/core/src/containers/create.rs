@@ -112,12 +112,7 @@ impl ContainerService {
                 "conflicting options: cannot specify both --restart and --rm".into(),
             ));
         }
-        if !matches!(spec.host.restart_policy.as_str(), "" | "no" | "always" | "unless-stopped" | "on-failure") {
-            return Err(ContainerError::InvalidParameter(format!(
-                "invalid restart policy '{}'",
-                spec.host.restart_policy
-            )));
-        }
+        check_restart_policy(&spec.host.restart_policy)?;
         spec.networks = self.resolve_networks(&mut spec.host.network_mode, std::mem::take(&mut spec.networks))?;
         super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
         super::tuning::validate(&spec.host.tuning, spec.host.memory, &spec.host.network_mode)?;
@@ -272,4 +267,13 @@ fn name_conflict(name: &str, id: &str) -> ContainerError {
     ContainerError::Conflict(format!(
         "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
     ))
+}
+
+/// The restart policies Docker knows (create and update share the rule).
+pub(super) fn check_restart_policy(name: &str) -> Result<(), ContainerError> {
+    if matches!(name, "" | "no" | "always" | "unless-stopped" | "on-failure") {
+        Ok(())
+    } else {
+        Err(ContainerError::InvalidParameter(format!("invalid restart policy '{name}'")))
+    }
 }

@@ -108,17 +108,18 @@ pub fn validate(t: &Tuning, memory: i64, network_mode: &str) -> Result<(), Conta
     if t.cpu_quota > 0 && t.cpu_quota < 1000 {
         return Err(invalid("CPU cfs quota can not be less than 1ms (i.e. 1000)".into()));
     }
-    let online = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if let Some(max) = cpu_list_max(&t.cpuset_cpus)? {
-        if max >= online {
+    // The host's online CPUs, not the engine's own affinity or quota.
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
+    let online = online.trim();
+    if let (Some(max), Ok(Some(last))) = (cpu_list_max(&t.cpuset_cpus, "cpus")?, cpu_list_max(online, "cpus")) {
+        if max > last {
             return Err(invalid(format!(
-                "Requested CPUs are not available - requested {}, available: 0-{}",
-                t.cpuset_cpus,
-                online - 1
+                "Requested CPUs are not available - requested {}, available: {online}",
+                t.cpuset_cpus
             )));
         }
     }
-    cpu_list_max(&t.cpuset_mems)?;
+    cpu_list_max(&t.cpuset_mems, "mems")?;
     if memory > 0 && t.memory_reservation > memory {
         return Err(invalid("Minimum memory limit can not be less than memory reservation limit, see usage".into()));
     }
@@ -177,11 +178,11 @@ pub fn parse_security_opts(opts: &[String]) -> Result<bool, ContainerError> {
 }
 
 /// The largest CPU (or memory node) number in a cpuset list such as `0-2,4`.
-fn cpu_list_max(list: &str) -> Result<Option<usize>, ContainerError> {
+fn cpu_list_max(list: &str, what: &str) -> Result<Option<usize>, ContainerError> {
     if list.is_empty() {
         return Ok(None);
     }
-    let bad = || invalid(format!("Invalid value {list} for cpuset cpus"));
+    let bad = || invalid(format!("Invalid value {list} for cpuset {what}"));
     let mut max = 0;
     for part in list.split(',') {
         let (a, b) = part.split_once('-').unwrap_or((part, part));
@@ -305,9 +306,9 @@ mod tests {
         assert!(!sysctl_allowed("net.ipv4.ip_forward", true));
         assert!(sysctl_allowed("kernel.shmmax", true));
         assert!(!sysctl_allowed("vm.swappiness", false));
-        assert_eq!(cpu_list_max("0-2,5").unwrap(), Some(5));
-        assert_eq!(cpu_list_max("").unwrap(), None);
-        assert!(cpu_list_max("3-1").is_err());
+        assert_eq!(cpu_list_max("0-2,5", "cpus").unwrap(), Some(5));
+        assert_eq!(cpu_list_max("", "cpus").unwrap(), None);
+        assert_eq!(cpu_list_max("3-1", "mems").unwrap_err().to_string(), "Invalid value 3-1 for cpuset mems");
     }
 
     #[test]

@@ -128,9 +128,7 @@ fn check(c: &Container, h: &HostSpec) -> Result<(), ContainerError> {
     {
         return invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
     }
-    if !matches!(h.restart_policy.as_str(), "" | "no" | "always" | "unless-stopped" | "on-failure") {
-        return Err(ContainerError::InvalidParameter(format!("invalid restart policy '{}'", h.restart_policy)));
-    }
+    super::create::check_restart_policy(&h.restart_policy)?;
     if h.nano_cpus > 0 && (h.tuning.cpu_quota > 0 || h.tuning.cpu_period > 0) {
         return invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set");
     }
