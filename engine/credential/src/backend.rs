@@ -53,6 +53,11 @@ impl Backend {
         Self::ALL.into_iter().find(|b| b.name() == name.trim())
     }
 
+    /// [`Self::parse`], with a message naming the choices when `name` is none of them.
+    pub fn named(name: &str) -> Result<Self, String> {
+        Self::parse(name).ok_or_else(|| unknown(name))
+    }
+
     /// The native keyring of the platform this was built for.
     pub fn platform_default() -> Self {
         if cfg!(target_os = "macos") {
@@ -136,11 +141,11 @@ pub fn choice_file() -> Option<PathBuf> {
 /// The backend in force and why.
 pub fn chosen() -> Result<(Backend, Source), String> {
     if let Some(v) = std::env::var(ENV).ok().filter(|v| !v.trim().is_empty()) {
-        return Backend::parse(&v).map(|b| (b, Source::Env)).ok_or_else(|| unknown(&v));
+        return Backend::named(&v).map(|b| (b, Source::Env));
     }
     if let Some(path) = choice_file().filter(|p| p.exists()) {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        return Backend::parse(&text).map(|b| (b, Source::File(path))).ok_or_else(|| unknown(&text));
+        return Backend::named(&text).map(|b| (b, Source::File(path)));
     }
     Ok((Backend::platform_default(), Source::Default))
 }

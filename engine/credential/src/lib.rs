@@ -10,14 +10,14 @@ pub mod store;
 
 pub use backend::Backend;
 pub use protocol::{Credentials, ProtocolError, NOT_FOUND};
-pub use store::{KeyringStore, MemoryStore, Store, StoreError, Stored};
+pub use store::{MemoryStore, Store, StoreError, Stored};
 
 /// How the binary names itself in `version`.
 pub const VERSION_LINE: &str =
     concat!("docker-credential-berth (", env!("CARGO_PKG_REPOSITORY"), ") v", env!("CARGO_PKG_VERSION"));
 
-/// Opens the backend in force (see [`backend::chosen`]).
-pub fn open() -> Result<Box<dyn Store>, StoreError> {
+/// Opens the backend in force (see [`backend::chosen`]), saying which it is.
+pub fn open() -> Result<(Backend, Box<dyn Store>), StoreError> {
     let (backend, _) = backend::chosen().map_err(StoreError::Unavailable)?;
-    backend.open()
+    Ok((backend, backend.open()?))
 }

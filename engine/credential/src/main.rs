@@ -36,7 +36,7 @@ fn run(args: &[String]) -> Result<String, String> {
             if action != "list" {
                 std::io::stdin().read_to_string(&mut input).map_err(|e| format!("error reading stdin: {e}"))?;
             }
-            let store = berth_credential::open().map_err(|e| e.to_string())?;
+            let (_, store) = berth_credential::open().map_err(|e| e.to_string())?;
             berth_credential::protocol::run(store.as_ref(), action, &input).map_err(|e| e.to_string())
         }
         other => Err(format!("Unknown credential action `{other}`")),
@@ -55,10 +55,7 @@ fn backend_command(name: Option<&str>) -> Result<String, String> {
         };
         return Ok(format!("{} ({}), {why}", b.name(), b.label()));
     };
-    let b = Backend::parse(name).ok_or_else(|| {
-        let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
-        format!("unknown credential backend {name:?}: choose one of {}", names.join(", "))
-    })?;
+    let b = Backend::named(name)?;
     b.open().map_err(|e| e.to_string())?;
     let path = backend::choose(b)?;
     Ok(format!("credentials now go to the {} (saved in {})", b.label(), path.display()))

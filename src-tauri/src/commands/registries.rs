@@ -85,7 +85,7 @@ pub async fn registry_login(
     };
     let server = key.clone();
     blocking(move || {
-        let store = berth_credential::open().map_err(|e| e.to_string())?;
+        let (_, store) = berth_credential::open().map_err(|e| e.to_string())?;
         store.put(&key, &stored).map_err(|e| e.to_string())?;
         let env = Environment::from_process();
         config::adopt(&env.docker_config_dir, store.as_ref())?;
@@ -99,7 +99,7 @@ pub async fn registry_login(
 pub async fn registry_logout(server: String) -> CommandResult<()> {
     let key = registries::server_key(&server).map_err(CommandError)?;
     blocking(move || {
-        let store = berth_credential::open().map_err(|e| e.to_string())?;
+        let (_, store) = berth_credential::open().map_err(|e| e.to_string())?;
         store.delete(&key).map_err(|e| e.to_string())?;
         config::forget_login(&Environment::from_process().docker_config_dir, &key)
     })

@@ -33,7 +33,7 @@ pub fn credentials_for(reference: &str) -> Option<bollard::auth::DockerCredentia
     let domain =
         if reference.contains('/') && (first.contains(['.', ':']) || first == "localhost") { first } else { "" };
     let key = server_key(domain).ok()?;
-    let store = berth_credential::open().ok()?;
+    let (_, store) = berth_credential::open().ok()?;
     let item = store.get(&key).ok()??;
     let mut creds = bollard::auth::DockerCredentials { serveraddress: Some(key), ..Default::default() };
     if item.username == TOKEN_USERNAME {
@@ -54,10 +54,7 @@ pub fn adopt_on_first_run() {
     if marks.get("credsStoreOffered").and_then(serde_json::Value::as_bool) == Some(true) {
         return;
     }
-    let opened = berth_credential::backend::chosen()
-        .map_err(berth_credential::StoreError::Unavailable)
-        .and_then(|(b, _)| Ok((b, b.open()?)));
-    let (backend, store) = match opened {
+    let (backend, store) = match berth_credential::open() {
         Ok(s) => s,
         // Try again next run: the keyring may just not be up yet.
         Err(e) => return tracing::warn!("credential store not adopted: {e}"),
