@@ -152,6 +152,54 @@ async fn user_defined_networks() {
     let table = format!("berth_{}", dev.trim().replace('-', "_"));
     let rules = text(&Command::new("nft").args(["list", "table", "ip", &table]).output().unwrap().stdout);
     assert!(rules.contains("drop") && !rules.contains("masquerade"), "{rules}");
+    // --gateway and --ip-range: addresses come from the range (aux addresses
+    // held back), the bridge and the default route use the gateway; --ip
+    // may pick any free one.
+    d.docker_ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.99.9.0/24",
+        "--gateway",
+        "10.99.9.254",
+        "--ip-range",
+        "10.99.9.128/25",
+        "--aux-address",
+        "router=10.99.9.129",
+        "--attachable",
+        "ranged",
+    ]);
+    let shape = d.docker_ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}} {{.Attachable}}",
+        "ranged",
+    ]);
+    assert_eq!(shape.trim(), "10.99.9.0/24 10.99.9.254 10.99.9.128/25 true");
+    let aux = d.docker_ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{json (index .IPAM.Config 0).AuxiliaryAddresses}}",
+        "ranged",
+    ]);
+    assert_eq!(aux.trim(), r#"{"router":"10.99.9.129"}"#);
+    let route =
+        d.docker_ok(&["run", "--rm", "--network", "ranged", &img, "sh", "-c", "ip -o -4 addr show eth0; ip route"]);
+    assert!(route.contains("inet 10.99.9.130/24") && route.contains("default via 10.99.9.254"), "{route}");
+    let fixed =
+        d.docker_ok(&["run", "--rm", "--network", "ranged", "--ip", "10.99.9.10", &img, "ip", "-o", "-4", "addr"]);
+    assert!(fixed.contains("10.99.9.10/24"), "{fixed}");
+    let on_gateway = d.docker(&["run", "--rm", "--network", "ranged", "--ip", "10.99.9.254", &img, "true"]);
+    assert!(text(&on_gateway.stderr).contains("Address already in use"), "{}", text(&on_gateway.stderr));
+    let on_bridge = d.docker(&["run", "--rm", "--ip", "10.99.9.10", &img, "true"]);
+    assert!(text(&on_bridge.stderr).contains("supported on user defined networks only"), "{}", text(&on_bridge.stderr));
+    let outside = d.docker(&["network", "create", "--subnet", "10.99.10.0/24", "--gateway", "10.99.11.1", "x"]);
+    assert!(text(&outside.stderr).contains("no matching subnet for gateway 10.99.11.1"), "{}", text(&outside.stderr));
+    let wide = d.docker(&["network", "create", "--subnet", "10.99.10.0/24", "--ip-range", "10.99.0.0/16", "x"]);
+    assert!(text(&wide.stderr).contains("no matching subnet for range"), "{}", text(&wide.stderr));
+
     let missing = d.docker(&["network", "rm", "nope"]);
     assert!(text(&missing.stderr).contains("network nope not found"), "{}", text(&missing.stderr));
     d.docker_ok(&["network", "prune", "-f"]);
@@ -284,4 +332,165 @@ async fn embedded_dns_isolation_and_runtime_connect() {
     d.crash_and_restart();
     assert_eq!(lookup(&d, &img, "back", "late"), late_ip.trim());
     d.docker_ok(&["rm", "-f", "site", "late"]);
+}
+
+/// Another machine on the LAN, as a network namespace behind a veth pair:
+/// it reaches the host at `host_ip`.
+struct Outside {
+    ns: String,
+    host_if: String,
+    host_ip: String,
+}
+
+fn sh(cmd: &str) -> String {
+    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
+    assert!(out.status.success(), "{cmd}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+impl Outside {
+    fn new() -> Self {
+        let pid = std::process::id();
+        let (ns, host_if) = (format!("berth-out-{pid}"), format!("bo{pid}"));
+        let (host_ip, net) = (format!("10.98.{}.1", pid % 250), format!("10.98.{}", pid % 250));
+        let out = Self { ns: ns.clone(), host_if: host_if.clone(), host_ip: host_ip.clone() };
+        sh(&format!(
+            "ip netns add {ns} && ip link add {host_if} type veth peer name eth0 netns {ns} && \
+             ip addr add {host_ip}/30 dev {host_if} && ip link set {host_if} up && \
+             ip -n {ns} addr add {net}.2/30 dev eth0 && ip -n {ns} link set eth0 up && \
+             ip -n {ns} link set lo up && ip -n {ns} route add default via {host_ip}"
+        ));
+        out
+    }
+
+    /// Runs a shell command there.
+    fn run(&self, cmd: &str) -> String {
+        let out = Command::new("ip").args(["netns", "exec", &self.ns, "sh", "-c", cmd]).output().unwrap();
+        text(&out.stdout)
+    }
+
+    /// What a TCP server on the host's `port` answers, retrying while it starts.
+    fn read(&self, port: u16) -> String {
+        for _ in 0..30 {
+            let out = self.run(&format!("busybox nc -w 3 {} {port} </dev/null", self.host_ip));
+            if !out.is_empty() {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("nothing answered on {}:{port} from outside", self.host_ip);
+    }
+}
+
+impl Drop for Outside {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.host_if]).status();
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
+
+/// A UDP socket bound in the network namespace at `ns` (only the thread
+/// that makes it enters the namespace; the socket stays there).
+fn udp_socket_in(ns: &str, addr: &str) -> std::net::UdpSocket {
+    let (ns, addr) = (std::fs::File::open(ns).unwrap(), addr.to_string());
+    std::thread::spawn(move || {
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        std::net::UdpSocket::bind(addr).unwrap()
+    })
+    .join()
+    .unwrap()
+}
+
+/// A UDP server answering `pong` in the container whose init is `pid`
+/// (busybox has no UDP server).
+fn udp_pong_in(pid: &str, port: u16) {
+    let s = udp_socket_in(&format!("/proc/{pid}/ns/net"), &format!("0.0.0.0:{port}"));
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((_, peer)) = s.recv_from(&mut buf) {
+            let _ = s.send_to(b"pong\n", peer);
+        }
+    });
+}
+
+/// Sends `ping` from `s` to a UDP server and returns its first answer.
+fn udp_ask(s: &std::net::UdpSocket, addr: &str) -> String {
+    s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let mut buf = [0u8; 512];
+    for _ in 0..50 {
+        s.send_to(b"ping\n", addr).unwrap();
+        if let Ok(n) = s.recv(&mut buf) {
+            return String::from_utf8_lossy(&buf[..n]).into_owned();
+        }
+    }
+    panic!("no UDP answer from {addr}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn outside_traffic_udp_and_port_ranges() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let outside = Outside::new();
+    let (tcp, udp) = (free_port(), free_port());
+    // The first port of the range is taken: the next one is bound.
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let first = taken.local_addr().unwrap().port();
+    let range = format!("{first}-{}:8080", first + 2);
+    // Each answer tells who asked: the peer of its connection.
+    let serve = "while true; do nc -l -p 80 -e netstat -tn; done & \
+                 while true; do nc -l -p 8080 -e echo ranged; done";
+    let udp_map = format!("{udp}:53/udp");
+    let tcp_map = format!("{tcp}:80");
+    d.docker_ok(&["run", "-d", "--name", "who", "-p", &tcp_map, "-p", &udp_map, "-p", &range, &img, "sh", "-c", serve]);
+    let ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.IPAddress}}", "who"]).trim().to_string();
+    udp_pong_in(d.docker_ok(&["inspect", "--format", "{{.State.Pid}}", "who"]).trim(), 53);
+
+    // From another machine: DNAT straight to the container, which sees the
+    // client's own address.
+    let seen = outside.read(tcp);
+    assert!(seen.contains(&format!("{}:80", ip)) && seen.contains("10.98."), "{seen}");
+    // From the host's loopback: the proxy.
+    let local = read_from(&format!("127.0.0.1:{tcp}"));
+    assert!(local.contains(&format!("{ip}:80")), "{local}");
+
+    // UDP, through the proxy and from outside.
+    let local = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert_eq!(udp_ask(&local, &format!("127.0.0.1:{udp}")), "pong\n");
+    let remote = udp_socket_in(&format!("/run/netns/{}", outside.ns), "0.0.0.0:0");
+    assert_eq!(udp_ask(&remote, &format!("{}:{udp}", outside.host_ip)), "pong\n");
+    let mapping = d.docker_ok(&["port", "who", "53/udp"]);
+    assert_eq!(mapping.trim(), format!("0.0.0.0:{udp}"));
+
+    let ranged = d.docker_ok(&["port", "who", "8080"]);
+    let bound: u16 = ranged.trim().rsplit(':').next().unwrap().parse().unwrap();
+    assert!(bound > first && bound <= first + 2, "{ranged}");
+    assert!(read_from(&format!("127.0.0.1:{bound}")).starts_with("ranged"));
+    let full = d.docker(&["run", "-d", "-p", &format!("{first}-{first}:80"), &img, "sleep", "30"]);
+    assert!(text(&full.stderr).contains("port is already allocated"), "{}", text(&full.stderr));
+    let bad = d.docker(&["run", "-d", "-p", "5000:80/sctp", &img, "sleep", "30"]);
+    assert!(text(&bad.stderr).contains("use tcp or udp"), "{}", text(&bad.stderr));
+
+    // With the engine down, outside traffic still flows; after its restart
+    // the rules are the same, not doubled.
+    let table = format!("berth_{}", d.bridge());
+    let dnat_rules = || -> usize {
+        let out = Command::new("nft").args(["list", "table", "ip", &table]).output().unwrap();
+        text(&out.stdout).matches("dnat to").count()
+    };
+    assert_eq!(dnat_rules(), 3);
+    let mut d = d;
+    d.crash();
+    assert!(outside.read(tcp).contains("10.98."));
+    d.restart();
+    assert_eq!(dnat_rules(), 3);
+    assert!(read_from(&format!("127.0.0.1:{tcp}")).contains(&format!("{ip}:80")));
+
+    // Gone with the container.
+    d.docker_ok(&["rm", "-f", "who"]);
+    assert_eq!(dnat_rules(), 0);
+    std::net::UdpSocket::bind(("0.0.0.0", udp)).expect("udp port still held after rm");
+    drop(taken);
 }

@@ -85,8 +85,18 @@ impl Berthd {
     /// Kills the engine without warning (SIGKILL), leaving its containers
     /// and shims running, then starts it again on the same state.
     pub fn crash_and_restart(&mut self) {
+        self.crash();
+        self.restart();
+    }
+
+    /// Kills the engine (SIGKILL); its containers and shims keep running.
+    pub fn crash(&mut self) {
         self.process.signal(Signal::SIGKILL);
         self.process.wait_timeout(Duration::from_secs(10));
+    }
+
+    /// Starts the engine again on the same state after [`Self::crash`].
+    pub fn restart(&mut self) {
         self.process = spawn(self.dir.path(), &self.args);
         self.wait_ready();
     }

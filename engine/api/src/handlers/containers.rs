@@ -168,19 +168,26 @@ fn port_bindings(
         let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
         let container_port: u16 =
             port.parse().map_err(|_| ApiError::bad_request(format!("invalid port specification: {key:?}")))?;
-        for h in hosts.unwrap_or_default() {
-            let host_port = if h.host_port.is_empty() {
-                0
-            } else {
-                h.host_port
-                    .parse()
-                    .map_err(|_| ApiError::bad_request(format!("invalid host port: {:?}", h.host_port)))?
-            };
+        let hosts = hosts.unwrap_or_default();
+        if !hosts.is_empty() && !matches!(proto, "tcp" | "udp") {
+            return Err(ApiError::bad_request(format!(
+                "unsupported protocol for published port {key}: use tcp or udp"
+            )));
+        }
+        for h in hosts {
+            let bad = || ApiError::bad_request(format!("invalid host port: {:?}", h.host_port));
+            let (first, last) = h.host_port.split_once('-').unwrap_or((h.host_port.as_str(), ""));
+            let host_port = if first.is_empty() { 0 } else { first.parse().map_err(|_| bad())? };
+            let host_port_end: u16 = if last.is_empty() { 0 } else { last.parse().map_err(|_| bad())? };
+            if host_port_end != 0 && host_port_end < host_port {
+                return Err(bad());
+            }
             out.push(berth_core::network::PortBinding {
                 container_port,
                 protocol: proto.to_string(),
                 host_ip: h.host_ip,
                 host_port,
+                host_port_end,
             });
         }
     }

@@ -35,10 +35,16 @@ fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
             ))
         })
         .collect();
-    let config = BTreeMap::from([
-        ("Subnet".to_string(), n.subnet.to_string()),
-        ("Gateway".to_string(), n.subnet.gateway().to_string()),
+    let mut config = BTreeMap::from([
+        ("Subnet".to_string(), n.subnet.to_string().into()),
+        ("Gateway".to_string(), n.gateway().to_string().into()),
     ]);
+    if let Some(range) = n.ipam.ip_range {
+        config.insert("IPRange".into(), range.to_string().into());
+    }
+    if !n.ipam.aux_addresses.is_empty() {
+        config.insert("AuxiliaryAddresses".into(), serde_json::json!(n.ipam.aux_addresses));
+    }
     let mut options = n.options.clone();
     options.insert("com.docker.network.bridge.name".into(), n.device.clone());
     NetworkResource {
@@ -50,7 +56,7 @@ fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
         enable_ipv6: false,
         ipam: Ipam { driver: "default".into(), config: vec![config] },
         internal: n.internal,
-        attachable: false,
+        attachable: n.attachable,
         ingress: false,
         containers,
         options,
@@ -132,15 +138,25 @@ pub async fn create(
     if !matches!(req.driver.as_str(), "" | "bridge") {
         return Err(ApiError::not_found(format!("plugin \"{}\" not found", req.driver)));
     }
-    let subnet =
-        req.ipam.and_then(|i| i.config).and_then(|c| c.into_iter().next()).and_then(|c| c.get("Subnet").cloned());
-    let n = state.network.create(
-        &req.name,
-        subnet.as_deref(),
-        req.internal,
-        req.labels.unwrap_or_default(),
-        req.options.unwrap_or_default(),
-    )?;
+    if req.enable_ipv6 == Some(true) {
+        return Err(ApiError::bad_request("IPv6 networks are not supported by Berth yet"));
+    }
+    let mut pools = req.ipam.and_then(|i| i.config).unwrap_or_default().into_iter();
+    let pool = pools.next().unwrap_or_default();
+    if pools.next().is_some() || pool.subnet.as_deref().is_some_and(|s| s.contains(':')) {
+        return Err(ApiError::bad_request("Berth networks take one IPv4 subnet"));
+    }
+    let options = berth_core::network::CreateOptions {
+        subnet: pool.subnet,
+        gateway: pool.gateway,
+        ip_range: pool.ip_range,
+        aux_addresses: pool.auxiliary_addresses.unwrap_or_default(),
+        internal: req.internal,
+        attachable: req.attachable,
+        labels: req.labels.unwrap_or_default(),
+        options: req.options.unwrap_or_default(),
+    };
+    let n = state.network.create(&req.name, options)?;
     state.events.publish(network_event(&n, "create"));
     Ok((StatusCode::CREATED, Json(NetworkCreateResponse { id: n.id, warning: String::new() })))
 }

@@ -28,7 +28,8 @@ pub struct NetworkResource {
 #[serde(rename_all = "PascalCase")]
 pub struct Ipam {
     pub driver: String,
-    pub config: Vec<BTreeMap<String, String>>,
+    /// Subnet, Gateway, IPRange and AuxiliaryAddresses (an object).
+    pub config: Vec<BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,6 +52,9 @@ pub struct NetworkCreateRequest {
     pub name: String,
     pub driver: String,
     pub internal: bool,
+    pub attachable: bool,
+    #[serde(rename = "EnableIPv6")]
+    pub enable_ipv6: Option<bool>,
     #[serde(rename = "IPAM")]
     pub ipam: Option<IpamRequest>,
     pub options: Option<BTreeMap<String, String>>,
@@ -60,7 +64,18 @@ pub struct NetworkCreateRequest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct IpamRequest {
-    pub config: Option<Vec<BTreeMap<String, String>>>,
+    pub config: Option<Vec<IpamPool>>,
+}
+
+/// One `IPAM.Config` entry; docker-py sends every field, unset ones null.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct IpamPool {
+    pub subnet: Option<String>,
+    #[serde(rename = "IPRange")]
+    pub ip_range: Option<String>,
+    pub gateway: Option<String>,
+    pub auxiliary_addresses: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Serialize)]

@@ -194,6 +194,7 @@ impl ContainerService {
                 _ => {}
             }
         }
+        svc.inner.network.sweep().await;
         Ok(svc)
     }
 

@@ -65,7 +65,7 @@ impl ContainerService {
         };
         let mut ep = self.inner.network.connect(&net, attach).await?;
         if index == 0 {
-            match self.inner.network.publish(&c.id, ep.ip, &self.port_bindings(c)).await {
+            match self.inner.network.publish(&c.id, &ep, &self.port_bindings(c)).await {
                 Ok(ports) => ep.ports = ports,
                 Err(e) => {
                     self.inner.network.disconnect(&ep).await;
@@ -83,12 +83,16 @@ impl ContainerService {
             for e in &c.spec.exposed_ports {
                 let (port, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
                 let Ok(port) = port.parse() else { continue };
+                if !matches!(proto, "tcp" | "udp") {
+                    continue;
+                }
                 if !ports.iter().any(|p| p.container_port == port && p.protocol == proto) {
                     ports.push(crate::network::PortBinding {
                         container_port: port,
                         protocol: proto.into(),
                         host_ip: String::new(),
                         host_port: 0,
+                        host_port_end: 0,
                     });
                 }
             }

@@ -91,7 +91,7 @@ impl ContainerService {
         let resolv = dirs.data.join("resolv.conf");
         let write = |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(io_err("write", p));
         write(&hostname, format!("{}\n", c.spec.hostname))?;
-        let gateway = self.inner.network.bridge().subnet.gateway();
+        let gateway = self.inner.network.bridge().gateway();
         write(&hosts, hosts::hosts_text(c, &[], gateway))?;
         write(&resolv, hosts::resolv_text(c, None))?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
@@ -404,7 +404,7 @@ impl ContainerService {
                     self.inner.network.restore(id, ep, &upstream).await;
                 }
                 if let Some(ep) = c.endpoints.first() {
-                    if let Err(e) = self.inner.network.publish(id, ep.ip, &ep.ports).await {
+                    if let Err(e) = self.inner.network.publish(id, ep, &ep.ports).await {
                         tracing::warn!(container = %id, error = %e, "failed to republish ports");
                     }
                 }

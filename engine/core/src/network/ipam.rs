@@ -6,6 +6,8 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+use super::NetworkError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subnet {
     pub base: Ipv4Addr,
@@ -80,10 +82,40 @@ pub fn pick_subnet(taken: &[Subnet]) -> Option<Subnet> {
     CANDIDATES.iter().filter_map(|c| Subnet::parse(c)).chain(small).find(|c| !taken.iter().any(|t| t.overlaps(c)))
 }
 
-/// Next free host address in `subnet` (skipping the gateway).
-pub fn allocate(subnet: &Subnet, used: &BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
-    let first = u32::from(subnet.gateway()) + 1;
-    (first..subnet.broadcast()).map(Ipv4Addr::from).find(|ip| !used.contains(ip))
+/// The next host address of `subnet` in `pool` (the subnet or its
+/// `--ip-range`) that is not `used`.
+pub fn allocate(subnet: &Subnet, pool: &Subnet, used: &BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
+    let first = u32::from(pool.base).max(u32::from(subnet.base)) + 1;
+    let last = pool.broadcast().min(subnet.broadcast() - 1);
+    (first..=last).map(Ipv4Addr::from).find(|ip| !used.contains(ip))
+}
+
+/// `--gateway`, which must be a host address of `subnet`.
+pub fn gateway_in(subnet: &Subnet, gateway: &str) -> Result<Ipv4Addr, NetworkError> {
+    let ip: Ipv4Addr =
+        gateway.parse().map_err(|_| NetworkError::Invalid(format!("invalid gateway address {gateway:?}")))?;
+    let host = u32::from(ip);
+    if !subnet.contains(ip) || host == u32::from(subnet.base) || host == subnet.broadcast() {
+        return Err(NetworkError::Invalid(format!("no matching subnet for gateway {gateway}")));
+    }
+    Ok(ip)
+}
+
+/// An `--aux-address`, which must be in `subnet`.
+pub fn aux_in(subnet: &Subnet, ip: &str) -> Result<Ipv4Addr, NetworkError> {
+    match ip.parse::<Ipv4Addr>() {
+        Ok(a) if subnet.contains(a) => Ok(a),
+        _ => Err(NetworkError::Invalid(format!("no matching subnet for aux-address {ip}"))),
+    }
+}
+
+/// `--ip-range`, which must lie within `subnet`.
+pub fn range_in(subnet: &Subnet, range: &str) -> Result<Subnet, NetworkError> {
+    let r = Subnet::parse(range).ok_or_else(|| NetworkError::Invalid(format!("invalid ip-range {range:?}")))?;
+    if r.prefix < subnet.prefix || !subnet.contains(r.base) {
+        return Err(NetworkError::Invalid(format!("no matching subnet for range {range}")));
+    }
+    Ok(r)
 }
 
 #[cfg(test)]
@@ -101,13 +133,31 @@ mod tests {
         assert!(!s.overlaps(&docker));
         assert!(Subnet::parse("172.16.0.0/12").unwrap().overlaps(&s));
         assert_eq!(pick_subnet(&[Subnet::parse("172.30.0.0/16").unwrap()]).unwrap().to_string(), "172.29.0.0/16");
-        let mut used = BTreeSet::new();
-        let a = allocate(&s, &used).unwrap();
+        let mut used: BTreeSet<_> = [s.gateway()].into();
+        let a = allocate(&s, &s, &used).unwrap();
         assert_eq!(a, Ipv4Addr::new(172, 30, 0, 2));
         used.insert(a);
-        assert_eq!(allocate(&s, &used).unwrap(), Ipv4Addr::new(172, 30, 0, 3));
+        assert_eq!(allocate(&s, &s, &used).unwrap(), Ipv4Addr::new(172, 30, 0, 3));
         let tiny = Subnet::parse("10.0.0.0/30").unwrap();
-        let full: BTreeSet<_> = [Ipv4Addr::new(10, 0, 0, 2)].into();
-        assert_eq!(allocate(&tiny, &full), None);
+        let full: BTreeSet<_> = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)].into();
+        assert_eq!(allocate(&tiny, &tiny, &full), None);
+    }
+
+    #[test]
+    fn gateway_and_range() {
+        let s = Subnet::parse("10.9.0.0/16").unwrap();
+        assert_eq!(gateway_in(&s, "10.9.255.254").unwrap(), Ipv4Addr::new(10, 9, 255, 254));
+        for bad in ["10.8.0.1", "10.9.0.0", "10.9.255.255", "nope"] {
+            assert!(gateway_in(&s, bad).is_err(), "{bad}");
+        }
+        let r = range_in(&s, "10.9.4.0/24").unwrap();
+        assert!(range_in(&s, "10.10.0.0/24").is_err());
+        assert!(range_in(&s, "10.0.0.0/8").is_err());
+        let used: BTreeSet<_> = [Ipv4Addr::new(10, 9, 4, 1)].into();
+        assert_eq!(allocate(&s, &r, &used), Some(Ipv4Addr::new(10, 9, 4, 2)));
+        let last = Subnet::parse("10.9.255.252/30").unwrap();
+        assert_eq!(allocate(&s, &last, &BTreeSet::new()), Some(Ipv4Addr::new(10, 9, 255, 253)));
+        let full: BTreeSet<_> = [Ipv4Addr::new(10, 9, 255, 253), Ipv4Addr::new(10, 9, 255, 254)].into();
+        assert_eq!(allocate(&s, &last, &full), None);
     }
 }

@@ -5,9 +5,11 @@
 //! ports.
 
 mod dns;
+mod firewall;
 mod ipam;
 mod link;
 mod nat;
+mod ports;
 mod proxy;
 pub mod resolv;
 
@@ -67,6 +69,14 @@ pub struct PortBinding {
     pub host_ip: String,
     /// 0 asks for any free port.
     pub host_port: u16,
+    /// With a range (`8000-8010`), its last port: the first free one of
+    /// the range is bound.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub host_port_end: u16,
+}
+
+fn is_zero(n: &u16) -> bool {
+    *n == 0
 }
 
 /// A container's place on a network while it runs.
@@ -137,6 +147,12 @@ pub struct BridgeNetwork {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    #[serde(default)]
+    pub ipam: Ipam,
+    /// `--attachable`: recorded and reported; every bridge network accepts
+    /// containers anyway.
+    #[serde(default)]
+    pub attachable: bool,
 }
 
 fn default_name() -> String {
@@ -148,6 +164,47 @@ impl BridgeNetwork {
     pub fn is_default(&self) -> bool {
         self.name == "bridge"
     }
+
+    /// The bridge's own address, the containers' gateway.
+    pub fn gateway(&self) -> Ipv4Addr {
+        self.ipam.gateway.unwrap_or_else(|| self.subnet.gateway())
+    }
+}
+
+/// What the user asked of a network's addresses (`docker network create
+/// --subnet --gateway --ip-range`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipam {
+    /// The subnet was given, not picked: static addresses need that.
+    #[serde(default)]
+    pub user_subnet: bool,
+    #[serde(default)]
+    pub gateway: Option<Ipv4Addr>,
+    /// Where addresses are handed out from, else the whole subnet.
+    #[serde(default)]
+    pub ip_range: Option<Subnet>,
+    /// `--aux-address`: addresses kept out of allocation.
+    #[serde(default)]
+    pub aux_addresses: BTreeMap<String, Ipv4Addr>,
+}
+
+impl Ipam {
+    fn is_reserved(&self, ip: Ipv4Addr) -> bool {
+        self.aux_addresses.values().any(|a| *a == ip)
+    }
+}
+
+/// `docker network create` options beyond the name.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub ip_range: Option<String>,
+    pub aux_addresses: BTreeMap<String, String>,
+    pub internal: bool,
+    pub attachable: bool,
+    pub labels: BTreeMap<String, String>,
+    pub options: BTreeMap<String, String>,
 }
 
 #[derive(Clone)]
@@ -160,7 +217,9 @@ struct Inner {
     networks: Mutex<Vec<BridgeNetwork>>,
     /// Per network ID: the addresses in use and who holds them.
     members: Mutex<HashMap<String, BTreeMap<Ipv4Addr, Member>>>,
-    proxies: Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
+    /// Per container: its published ports and their proxies.
+    published: Mutex<HashMap<String, ports::Published>>,
+    nat_writer: Mutex<()>,
     /// Networks whose bridge and NAT are in place, with their DNS server.
     ready: tokio::sync::Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
 }
@@ -201,6 +260,8 @@ impl NetworkService {
                     internal: false,
                     labels: BTreeMap::new(),
                     options: BTreeMap::new(),
+                    ipam: Ipam::default(),
+                    attachable: false,
                 };
                 let bytes = serde_json::to_vec(&b).unwrap_or_default();
                 std::fs::write(&path, bytes).map_err(io("write", &path))?;
@@ -219,7 +280,8 @@ impl NetworkService {
                 dir,
                 networks: Mutex::new(networks),
                 members: Mutex::new(HashMap::new()),
-                proxies: Mutex::new(HashMap::new()),
+                published: Mutex::new(HashMap::new()),
+                nat_writer: Mutex::new(()),
                 ready: tokio::sync::Mutex::new(HashMap::new()),
             }),
         })
@@ -261,14 +323,7 @@ impl NetworkService {
     }
 
     /// `docker network create` (bridge driver).
-    pub fn create(
-        &self,
-        name: &str,
-        subnet: Option<&str>,
-        internal: bool,
-        labels: BTreeMap<String, String>,
-        options: BTreeMap<String, String>,
-    ) -> Result<BridgeNetwork, NetworkError> {
+    pub fn create(&self, name: &str, req: CreateOptions) -> Result<BridgeNetwork, NetworkError> {
         if name.is_empty() || matches!(name, "host" | "none") {
             return Err(NetworkError::Invalid(format!("network name {name:?} is reserved or empty")));
         }
@@ -276,7 +331,7 @@ impl NetworkService {
         if nets.iter().any(|n| n.name == name) {
             return Err(NetworkError::Exists(name.into()));
         }
-        let subnet = match subnet {
+        let subnet = match &req.subnet {
             Some(s) => {
                 let s = Subnet::parse(s).ok_or_else(|| NetworkError::Invalid(format!("invalid subnet {s:?}")))?;
                 if let Some(other) = nets.iter().find(|n| n.subnet.overlaps(&s)) {
@@ -287,16 +342,40 @@ impl NetworkService {
                 }
                 s
             }
+            None if req.gateway.is_some() || req.ip_range.is_some() => {
+                return Err(NetworkError::Invalid("a gateway or an ip-range needs a subnet".into()))
+            }
             None => {
                 let mut taken = ipam::host_routes();
                 taken.extend(nets.iter().map(|n| n.subnet));
                 ipam::pick_subnet(&taken).ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?
             }
         };
+        let ipam = Ipam {
+            user_subnet: req.subnet.is_some(),
+            gateway: req.gateway.as_deref().map(|g| ipam::gateway_in(&subnet, g)).transpose()?,
+            ip_range: req.ip_range.as_deref().map(|r| ipam::range_in(&subnet, r)).transpose()?,
+            aux_addresses: req
+                .aux_addresses
+                .iter()
+                .map(|(host, ip)| Ok((host.clone(), ipam::aux_in(&subnet, ip)?)))
+                .collect::<Result<_, NetworkError>>()?,
+        };
         let id = crate::containers::names::new_id();
         let device =
-            options.get("com.docker.network.bridge.name").cloned().unwrap_or_else(|| format!("br-{}", &id[..12]));
-        let n = BridgeNetwork { id, name: name.into(), subnet, created: now(), device, internal, labels, options };
+            req.options.get("com.docker.network.bridge.name").cloned().unwrap_or_else(|| format!("br-{}", &id[..12]));
+        let n = BridgeNetwork {
+            id,
+            name: name.into(),
+            subnet,
+            created: now(),
+            device,
+            internal: req.internal,
+            labels: req.labels,
+            options: req.options,
+            ipam,
+            attachable: req.attachable,
+        };
         nets.push(n.clone());
         self.save(&nets)?;
         Ok(n)
@@ -318,6 +397,7 @@ impl NetworkService {
         }
         link::unplug(&n.device).await?;
         nat::remove(&n.device);
+        firewall::forget(&n.device);
         Ok(n)
     }
 
@@ -351,15 +431,16 @@ impl NetworkService {
         if ready.contains_key(&n.id) {
             return Ok(());
         }
-        link::ensure_bridge(&n.device, n.subnet.gateway(), n.subnet.prefix).await?;
+        link::ensure_bridge(&n.device, n.gateway(), n.subnet.prefix).await?;
         if !n.internal {
             nat::enable_forwarding()?;
         }
-        nat::apply(&n.device, &n.subnet, n.internal)?;
+        self.apply_nat(n)?;
+        firewall::allow(&n.device);
         let mut dns = Vec::new();
         if !n.is_default() {
             let book = Arc::new(NameBook { service: Arc::downgrade(&self.inner), network_id: n.id.clone() });
-            match dns::serve(n.subnet.gateway(), book).await {
+            match dns::serve(n.gateway(), book).await {
                 Ok(tasks) => dns = tasks,
                 // Containers still get the host's resolvers through it; only
                 // names of other containers are lost.
@@ -368,6 +449,16 @@ impl NetworkService {
         }
         ready.insert(n.id.clone(), dns);
         Ok(())
+    }
+
+    /// Once running containers are restored: networks none of them uses
+    /// lose their nftables table, which may still hold the published ports
+    /// of containers that ended while the engine was down.
+    pub async fn sweep(&self) {
+        let ready = self.inner.ready.lock().await;
+        for n in self.list().iter().filter(|n| !ready.contains_key(&n.id)) {
+            nat::remove(&n.device);
+        }
     }
 
     /// Whether the embedded DNS server answers on `network`: containers
@@ -381,20 +472,34 @@ impl NetworkService {
     pub async fn connect(&self, network: &BridgeNetwork, req: Attach) -> Result<Endpoint, NetworkError> {
         self.ensure_ready(network).await?;
         let s = network.subnet;
+        let gateway = network.gateway();
         let ip = {
             let mut members = self.members();
             let used = members.entry(network.id.clone()).or_default();
             let ip = match req.ip {
-                Some(ip) if !s.contains(ip) || ip == s.gateway() => {
+                Some(_) if network.is_default() => {
+                    return Err(NetworkError::Invalid(
+                        "user specified IP address is supported on user defined networks only".into(),
+                    ))
+                }
+                Some(_) if !network.ipam.user_subnet => {
+                    return Err(NetworkError::Invalid(
+                        "user specified IP address is supported only when connecting to networks with user configured subnets".into(),
+                    ))
+                }
+                Some(ip) if !s.contains(ip) => {
                     return Err(NetworkError::Invalid(format!("no configured subnet contains IP address {ip}")))
                 }
-                Some(ip) if used.contains_key(&ip) => {
+                Some(ip) if used.contains_key(&ip) || ip == gateway || network.ipam.is_reserved(ip) => {
                     return Err(NetworkError::Exists(format!("Address already in use: {ip}")));
                 }
                 Some(ip) => ip,
                 None => {
-                    let taken: BTreeSet<Ipv4Addr> = used.keys().copied().collect();
-                    ipam::allocate(&s, &taken).ok_or_else(|| NetworkError::Exhausted(s.to_string()))?
+                    let mut taken: BTreeSet<Ipv4Addr> = used.keys().copied().collect();
+                    taken.insert(gateway);
+                    taken.extend(network.ipam.aux_addresses.values());
+                    let pool = network.ipam.ip_range.unwrap_or(s);
+                    ipam::allocate(&s, &pool, &taken).ok_or_else(|| NetworkError::Exhausted(pool.to_string()))?
                 }
             };
             let member = Member {
@@ -415,7 +520,7 @@ impl NetworkService {
             host_if: host_if(&req.container_id, req.index),
             ip,
             prefix: s.prefix,
-            gateway: s.gateway(),
+            gateway,
             mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
             aliases: req.aliases,
             dns_names: req.dns_names,
@@ -428,7 +533,7 @@ impl NetworkService {
             pid: req.pid,
             ip,
             prefix: s.prefix,
-            gateway: req.default_route.then(|| s.gateway()),
+            gateway: req.default_route.then_some(gateway),
             mac,
         };
         if let Err(e) = link::plug(&plug).await {
@@ -436,43 +541,6 @@ impl NetworkService {
             return Err(e);
         }
         Ok(endpoint)
-    }
-
-    /// (Re)starts the proxies of a container's published ports; returns
-    /// the bound ports.
-    pub async fn publish(
-        &self,
-        container_id: &str,
-        ip: Ipv4Addr,
-        ports: &[PortBinding],
-    ) -> Result<Vec<PortBinding>, NetworkError> {
-        let mut bound = Vec::new();
-        let mut tasks = Vec::new();
-        for p in ports.iter().filter(|p| p.protocol == "tcp") {
-            let host_ip = if p.host_ip.is_empty() { "0.0.0.0" } else { p.host_ip.as_str() };
-            let host: SocketAddr = format!("{host_ip}:{}", p.host_port)
-                .parse()
-                .map_err(|_| NetworkError::PortInUse(format!("invalid host address {host_ip}")))?;
-            match proxy::spawn(host, SocketAddr::from((ip, p.container_port))).await {
-                Ok((task, port)) => {
-                    tasks.push(task);
-                    bound.push(PortBinding { host_port: port, host_ip: host_ip.into(), ..p.clone() });
-                }
-                Err(e) => {
-                    tasks.iter().for_each(JoinHandle::abort);
-                    return Err(e);
-                }
-            }
-        }
-        self.inner.proxies.lock().unwrap_or_else(|p| p.into_inner()).insert(container_id.into(), tasks);
-        Ok(bound)
-    }
-
-    /// Stops forwarding a container's published ports.
-    pub fn unpublish(&self, container_id: &str) {
-        if let Some(tasks) = self.inner.proxies.lock().unwrap_or_else(|p| p.into_inner()).remove(container_id) {
-            tasks.iter().for_each(JoinHandle::abort);
-        }
     }
 
     /// The DNS names of a container's endpoint changed (`docker rename`).

@@ -2,18 +2,35 @@
 //! the default bridge, `ip berth_<device>` for others), replaced whole each
 //! time so it never touches anyone else's rules.
 
+use std::fmt::Write as _;
 use std::io::Write;
+use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 use super::ipam::Subnet;
 use super::NetworkError;
 
+/// A published port as a DNAT rule: traffic from outside the bridge to a
+/// host address (any local one when `host_ip` is `None`) goes straight to
+/// the container, keeping its source address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dnat {
+    pub protocol: String,
+    pub host_ip: Option<Ipv4Addr>,
+    pub host_port: u16,
+    pub ip: Ipv4Addr,
+    pub port: u16,
+}
+
 /// Masquerades traffic leaving `bridge`'s subnet for other interfaces and
 /// lets it through the forward hook; new connections into the bridge from
 /// anywhere else (another network, the LAN) are dropped, which isolates
 /// networks from each other. The host itself is not forwarded traffic and
-/// still reaches every container.
-pub fn apply(bridge: &str, subnet: &Subnet, internal: bool) -> Result<(), NetworkError> {
+/// still reaches every container. Published ports are DNAT rules for
+/// traffic to the host's addresses, loopback excepted: the kernel does not
+/// route 127.0.0.0/8 out, so the userland proxy serves it, and traffic from
+/// the bridge itself (hairpin) too.
+pub fn apply(bridge: &str, subnet: &Subnet, internal: bool, published: &[Dnat]) -> Result<(), NetworkError> {
     let table = table_name(bridge);
     // An internal network may talk only to itself.
     let egress = if internal {
@@ -23,6 +40,18 @@ pub fn apply(bridge: &str, subnet: &Subnet, internal: bool) -> Result<(), Networ
     };
     let masquerade =
         if internal { String::new() } else { format!("ip saddr {subnet} oifname != \"{bridge}\" masquerade") };
+    let mut dnat = String::new();
+    for d in published {
+        let daddr = d.host_ip.map(|ip| format!("ip daddr {ip} ")).unwrap_or_default();
+        let _ = writeln!(
+            dnat,
+            "iifname != \"{bridge}\" {daddr}{proto} dport {hp} dnat to {ip}:{port}",
+            proto = d.protocol,
+            hp = d.host_port,
+            ip = d.ip,
+            port = d.port
+        );
+    }
     let ruleset = format!(
         "table ip {table} {{}}\n\
          delete table ip {table}\n\
@@ -37,6 +66,17 @@ pub fn apply(bridge: &str, subnet: &Subnet, internal: bool) -> Result<(), Networ
              oifname \"{bridge}\" ct state established,related accept\n\
              oifname \"{bridge}\" iifname != \"{bridge}\" ct status dnat accept\n\
              oifname \"{bridge}\" iifname != \"{bridge}\" drop\n\
+           }}\n\
+           chain prerouting {{\n\
+             type nat hook prerouting priority dstnat; policy accept;\n\
+             fib daddr type local jump published\n\
+           }}\n\
+           chain output {{\n\
+             type nat hook output priority -100; policy accept;\n\
+             ip daddr != 127.0.0.0/8 fib daddr type local jump published\n\
+           }}\n\
+           chain published {{\n\
+             {dnat}\
            }}\n\
          }}\n"
     );

@@ -1,0 +1,124 @@
+//! Published ports (`-p`, `-P`): a userland proxy per binding holds the
+//! host port and serves loopback, and DNAT rules in the network's nftables
+//! table take everything else straight to the container, so servers see
+//! their clients' real addresses and keep serving while the engine is down.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use tokio::task::JoinHandle;
+
+use super::nat::{self, Dnat};
+use super::{proxy, BridgeNetwork, Endpoint, NetworkError, NetworkService, PortBinding};
+
+/// What one container publishes, on its primary network.
+pub(super) struct Published {
+    network_id: String,
+    rules: Vec<Dnat>,
+    proxies: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        self.proxies.iter().for_each(JoinHandle::abort);
+    }
+}
+
+impl NetworkService {
+    fn published(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Published>> {
+        self.inner.published.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Publishes a container's ports on the network of `ep`, replacing what
+    /// it published before; returns the bindings with the host ports bound.
+    /// All or nothing: a taken port fails the whole set.
+    pub async fn publish(
+        &self,
+        container_id: &str,
+        ep: &Endpoint,
+        ports: &[PortBinding],
+    ) -> Result<Vec<PortBinding>, NetworkError> {
+        self.unpublish(container_id);
+        let network = self.get(&ep.network_id)?;
+        let mut entry = Published { network_id: network.id.clone(), rules: Vec::new(), proxies: Vec::new() };
+        let mut bound = Vec::new();
+        for p in ports {
+            // On failure `entry` drops, stopping the proxies started so far.
+            let (proxy, b) = bind(p, ep.ip).await?;
+            entry.proxies.push(proxy);
+            if let (false, Some(host_ip)) = (network.internal, dnat_address(&b.host_ip)) {
+                let host_ip = (!host_ip.is_unspecified()).then_some(host_ip);
+                let (protocol, host_port) = (b.protocol.clone(), b.host_port);
+                entry.rules.push(Dnat { protocol, host_ip, host_port, ip: ep.ip, port: b.container_port });
+            }
+            bound.push(b);
+        }
+        let has_rules = !entry.rules.is_empty();
+        self.published().insert(container_id.into(), entry);
+        if has_rules {
+            if let Err(e) = self.apply_nat(&network) {
+                self.unpublish(container_id);
+                return Err(e);
+            }
+        }
+        Ok(bound)
+    }
+
+    /// Stops publishing a container's ports: proxies and DNAT rules.
+    pub fn unpublish(&self, container_id: &str) {
+        let Some(gone) = self.published().remove(container_id) else { return };
+        if gone.rules.is_empty() {
+            return;
+        }
+        // A network that is gone took its table with it.
+        if let Ok(n) = self.get(&gone.network_id) {
+            if let Err(e) = self.apply_nat(&n) {
+                tracing::warn!(network = %n.name, error = %e, "failed to remove published ports");
+            }
+        }
+    }
+
+    /// Writes a network's nftables table with the ports published on it.
+    pub(super) fn apply_nat(&self, n: &BridgeNetwork) -> Result<(), NetworkError> {
+        // One writer at a time, so the last table written has every rule.
+        let _serial = self.inner.nat_writer.lock().unwrap_or_else(|p| p.into_inner());
+        let rules: Vec<Dnat> =
+            self.published().values().filter(|p| p.network_id == n.id).flat_map(|p| p.rules.clone()).collect();
+        nat::apply(&n.device, &n.subnet, n.internal, &rules)
+    }
+}
+
+/// The IPv4 address a binding's DNAT rule matches, if it has one:
+/// loopback is the proxy's alone, and IPv6 is served by the proxy only.
+fn dnat_address(host_ip: &str) -> Option<Ipv4Addr> {
+    host_ip.parse::<Ipv4Addr>().ok().filter(|ip| !ip.is_loopback())
+}
+
+/// Starts the proxy of one binding on its host port, or on the first free
+/// port of its range.
+async fn bind(p: &PortBinding, container_ip: Ipv4Addr) -> Result<(JoinHandle<()>, PortBinding), NetworkError> {
+    let host_ip: IpAddr = if p.host_ip.is_empty() {
+        Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        p.host_ip.parse().map_err(|_| NetworkError::Invalid(format!("invalid host IP address: {}", p.host_ip)))?
+    };
+    let target = SocketAddr::from((container_ip, p.container_port));
+    let last = p.host_port_end.max(p.host_port);
+    let mut failure = None;
+    for port in p.host_port..=last {
+        match proxy::spawn(&p.protocol, SocketAddr::new(host_ip, port), target).await {
+            Ok((task, port)) => {
+                let b = PortBinding { host_ip: host_ip.to_string(), host_port: port, host_port_end: 0, ..p.clone() };
+                return Ok((task, b));
+            }
+            Err(e @ NetworkError::Invalid(_)) => return Err(e),
+            Err(e) => failure = Some(e),
+        }
+    }
+    Err(match failure {
+        Some(e) if p.host_port_end <= p.host_port => e,
+        _ => NetworkError::PortInUse(format!(
+            "Bind for {}:{}-{} failed: port is already allocated",
+            host_ip, p.host_port, p.host_port_end
+        )),
+    })
+}
