@@ -38,6 +38,12 @@ pub struct Flags {
     /// Enable experimental features
     #[arg(long)]
     pub experimental: bool,
+    /// Default log driver of containers: json-file, local or none
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// Default log driver option, KEY=VALUE (e.g. max-size=10m)
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opts: Vec<String>,
     /// Keep containers running while the daemon is down
     #[arg(long)]
     pub live_restore: bool,

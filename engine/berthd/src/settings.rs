@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use berth_core::config::{AddressPool, BuildInfo, EngineConfig, RuntimeConfig};
+use berth_core::containers::logging::LogConfig;
 
 use crate::cli::{Flags, DEFAULT_CONFIG_FILE};
 use crate::daemon_json::{self, DaemonJson};
@@ -42,6 +43,8 @@ pub enum SettingsError {
     ExecOpt(String),
     #[error("default runtime {0:?} is not among the configured runtimes")]
     UnknownRuntime(String),
+    #[error("invalid default log configuration: {0}")]
+    LogConfig(String),
 }
 
 /// Resolves the settings from flags and the config file they point at.
@@ -66,6 +69,8 @@ fn check_conflicts(flags: &Flags, file_keys: &[String]) -> Result<(), SettingsEr
         ("labels", !flags.labels.is_empty()),
         ("experimental", flags.experimental),
         ("live-restore", flags.live_restore),
+        ("log-driver", flags.log_driver.is_some()),
+        ("log-opts", !flags.log_opts.is_empty()),
         ("registry-mirrors", !flags.registry_mirrors.is_empty()),
         ("insecure-registries", !flags.insecure_registries.is_empty()),
         ("bridge", flags.bridge.is_some()),
@@ -120,6 +125,17 @@ fn merge(flags: &Flags, file: DaemonJson) -> Result<Settings, SettingsError> {
     if !runtimes.contains_key(&default_runtime) {
         return Err(SettingsError::UnknownRuntime(default_runtime));
     }
+    let mut log_opts = file.log_opts.unwrap_or_default();
+    for opt in &flags.log_opts {
+        let (k, v) =
+            opt.split_once('=').ok_or_else(|| SettingsError::LogConfig(format!("{opt:?} is not KEY=VALUE")))?;
+        log_opts.insert(k.into(), v.into());
+    }
+    let log = LogConfig {
+        driver: flags.log_driver.clone().or(file.log_driver).unwrap_or(defaults.log_driver),
+        options: log_opts,
+    };
+    log.retention().map_err(SettingsError::LogConfig)?;
     let proxies = file.proxies.unwrap_or_default();
     let env_or = |v: String, name: &str| {
         if v.is_empty() {
@@ -136,7 +152,8 @@ fn merge(flags: &Flags, file: DaemonJson) -> Result<Settings, SettingsError> {
         experimental: flags.experimental || file.experimental == Some(true),
         live_restore: flags.live_restore || file.live_restore == Some(true),
         labels: if flags.labels.is_empty() { file.labels.unwrap_or_default() } else { flags.labels.clone() },
-        log_driver: file.log_driver.unwrap_or(defaults.log_driver),
+        log_driver: log.driver,
+        log_opts: log.options,
         default_runtime,
         runtimes,
         cgroup_driver,
@@ -243,5 +260,18 @@ mod tests {
         assert_eq!(s.engine.data_root, PathBuf::from("/tmp/d"));
         let bad: DaemonJson = serde_json::from_str(r#"{"default-runtime":"nope"}"#).unwrap();
         assert!(matches!(merge(&flags(&[]), bad), Err(SettingsError::UnknownRuntime(_))));
+    }
+
+    #[test]
+    fn default_logging_from_flags_or_file() {
+        let s = merge(&flags(&["--log-driver", "local", "--log-opt", "max-size=1m"]), DaemonJson::default()).unwrap();
+        assert_eq!((s.engine.log_driver.as_str(), s.engine.log_opts["max-size"].as_str()), ("local", "1m"));
+        let file: DaemonJson = serde_json::from_str(r#"{"log-opts":{"max-file":"3","max-size":"10m"}}"#).unwrap();
+        let s = merge(&flags(&[]), file).unwrap();
+        assert_eq!((s.engine.log_driver.as_str(), s.engine.log_opts.len()), ("json-file", 2));
+        let bad: DaemonJson = serde_json::from_str(r#"{"log-opts":{"max-size":"huge"}}"#).unwrap();
+        let err = merge(&flags(&[]), bad).unwrap_err().to_string();
+        assert_eq!(err, "invalid default log configuration: invalid size: 'huge'");
+        assert!(merge(&flags(&["--log-driver", "foo"]), DaemonJson::default()).is_err());
     }
 }

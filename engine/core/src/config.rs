@@ -33,7 +33,10 @@ pub struct EngineConfig {
     pub experimental: bool,
     pub live_restore: bool,
     pub labels: Vec<String>,
+    /// daemon.json `log-driver` and `log-opts`: what containers log with
+    /// unless they say otherwise.
     pub log_driver: String,
+    pub log_opts: BTreeMap<String, String>,
     pub default_runtime: String,
     pub runtimes: BTreeMap<String, RuntimeConfig>,
     pub cgroup_driver: String,
@@ -60,6 +63,7 @@ impl Default for EngineConfig {
             live_restore: false,
             labels: Vec::new(),
             log_driver: "json-file".into(),
+            log_opts: BTreeMap::new(),
             default_runtime: "runc".into(),
             runtimes: BTreeMap::from([("runc".into(), RuntimeConfig { path: "runc".into(), args: Vec::new() })]),
             cgroup_driver: "cgroupfs".into(),

@@ -23,6 +23,9 @@ pub enum ErrorKind {
     NotModified,
     /// The engine failed; the request was fine.
     Internal,
+    /// The object cannot do this by its configuration (logs of a
+    /// container that keeps none).
+    NotImplemented,
 }
 
 /// Implemented by every service error so the API can classify it.

@@ -4,6 +4,8 @@
 //! Frames in both directions are Docker's multiplexed framing:
 //! `[kind, 0, 0, 0, len: u32 big-endian]` then `len` bytes.
 
+pub mod log_file;
+
 use std::io::{self, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;

@@ -14,6 +14,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
+use berth_shim::log_file::LogFile;
 use berth_shim::{write_frame, ShimPaths, CLOSE_STDIN, EXIT, RESIZE, STDERR, STDIN, STDOUT};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
@@ -24,7 +25,11 @@ struct Args {
     state: PathBuf,
     runtime: String,
     runtime_root: PathBuf,
-    log: PathBuf,
+    /// None: the `none` log driver.
+    log: Option<PathBuf>,
+    /// Rotation: the live file's size in bytes, and how many files to keep.
+    log_max_size: Option<u64>,
+    log_max_files: u32,
     tty: bool,
     stdin: bool,
     /// The container has its own network namespace: bring its `lo` up.
@@ -35,6 +40,7 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut id, mut bundle, mut state, mut runtime, mut root, mut log) = (None, None, None, None, None, None);
     let (mut tty, mut stdin, mut loopback) = (false, false, false);
+    let (mut log_max_size, mut log_max_files) = (None, 1);
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -44,6 +50,8 @@ fn parse_args() -> Result<Args, String> {
             "--runtime" => runtime = Some(value()?),
             "--runtime-root" => root = Some(value()?),
             "--log" => log = Some(value()?),
+            "--log-max-size" => log_max_size = Some(value()?.parse().map_err(|_| "bad --log-max-size")?),
+            "--log-max-files" => log_max_files = value()?.parse().map_err(|_| "bad --log-max-files")?,
             "--tty" => tty = true,
             "--stdin" => stdin = true,
             "--loopback" => loopback = true,
@@ -57,7 +65,9 @@ fn parse_args() -> Result<Args, String> {
         state: need(state, "state")?.into(),
         runtime: runtime.unwrap_or_else(|| "runc".into()),
         runtime_root: need(root, "runtime-root")?.into(),
-        log: need(log, "log")?.into(),
+        log: log.map(PathBuf::from),
+        log_max_size,
+        log_max_files,
         tty,
         stdin,
         loopback,
@@ -116,9 +126,13 @@ fn run(args: &Args, report: &dyn Fn(&str)) -> Result<(), String> {
     std::fs::write(paths.shim_pid(), std::process::id().to_string()).map_err(|e| format!("write shim pid: {e}"))?;
     let _ = std::fs::remove_file(paths.attach_socket());
     let listener = UnixListener::bind(paths.attach_socket()).map_err(|e| format!("listen for attach: {e}"))?;
-    let log = Arc::new(Mutex::new(
-        std::fs::OpenOptions::new().create(true).append(true).open(&args.log).map_err(|e| format!("open log: {e}"))?,
-    ));
+    let log = match &args.log {
+        Some(path) => {
+            Some(LogFile::open(path, args.log_max_size, args.log_max_files).map_err(|e| format!("open log: {e}"))?)
+        }
+        None => None,
+    };
+    let log = Arc::new(Mutex::new(log));
 
     let mut create = runtime(args);
     create.args(["create", "--bundle"]).arg(&args.bundle).arg("--pid-file").arg(paths.init_pid());
@@ -303,7 +317,7 @@ fn parse_size(payload: &[u8]) -> Option<(u16, u16)> {
 }
 
 /// Copies one output stream to the log (json-file lines) and to clients.
-fn pump_output(kind: u8, file: File, clients: &Clients, log: &Mutex<File>) {
+fn pump_output(kind: u8, file: File, clients: &Clients, log: &Mutex<Option<LogFile>>) {
     let stream = if kind == STDERR { "stderr" } else { "stdout" };
     let mut reader = BufReader::with_capacity(16 * 1024, file);
     let mut line = Vec::new();
@@ -314,9 +328,11 @@ fn pump_output(kind: u8, file: File, clients: &Clients, log: &Mutex<File>) {
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
-        let entry =
-            format!("{{\"log\":{},\"stream\":\"{stream}\",\"time\":\"{}\"}}\n", json_string(&line), rfc3339_now());
-        let _ = log.lock().unwrap_or_else(|p| p.into_inner()).write_all(entry.as_bytes());
+        if let Some(log) = log.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            let entry =
+                format!("{{\"log\":{},\"stream\":\"{stream}\",\"time\":\"{}\"}}\n", json_string(&line), rfc3339_now());
+            let _ = log.write(entry.as_bytes());
+        }
         clients.lock().unwrap_or_else(|p| p.into_inner()).retain_mut(|c| write_frame(c, kind, &line).is_ok());
     }
 }

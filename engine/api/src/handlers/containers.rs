@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use berth_core::containers::logging::LogConfig;
 use berth_core::containers::mounts::{MountKind, MountRequest};
 use berth_core::containers::tuning::{self, DeviceMapping, Tuning, Ulimit};
 use berth_core::containers::{Container, ContainerSpec, CreateRequest, HostSpec, ResourceUpdate, Status};
@@ -104,6 +105,10 @@ pub async fn create(
                 cpuset_mems: host.cpuset_mems,
                 memory_reservation: host.memory_reservation,
                 memory_swap: host.memory_swap,
+            },
+            log: {
+                let wire = host.log_config.unwrap_or_default();
+                LogConfig { driver: wire.driver.unwrap_or_default(), options: wire.config.unwrap_or_default() }
             },
         },
         exposed_ports: req.exposed_ports.unwrap_or_default().into_keys().collect(),
@@ -371,7 +376,11 @@ pub async fn inspect(
         resolv_conf_path: data_dir.join("resolv.conf").display().to_string(),
         hostname_path: data_dir.join("hostname").display().to_string(),
         hosts_path: data_dir.join("hosts").display().to_string(),
-        log_path: state.containers.log_path(&c.id).display().to_string(),
+        // Empty when the driver keeps no file, as dockerd shows it.
+        log_path: match c.spec.host.log.retention() {
+            Ok(Some(_)) => state.containers.log_path(&c.id).display().to_string(),
+            _ => String::new(),
+        },
         name: format!("/{}", c.name),
         restart_count: c.restart_count,
         driver: "overlay2".into(),

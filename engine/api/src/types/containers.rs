@@ -97,6 +97,7 @@ pub struct HostConfig {
     pub binds: Option<Vec<String>>,
     pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBindingWire>>>>,
     pub publish_all_ports: bool,
+    pub log_config: Option<LogConfigWire>,
     pub extra_hosts: Option<Vec<String>>,
     pub dns: Option<Vec<String>>,
     pub dns_search: Option<Vec<String>>,
@@ -135,6 +136,15 @@ pub struct DeviceWire {
     pub path_on_host: String,
     pub path_in_container: String,
     pub cgroup_permissions: String,
+}
+
+/// `HostConfig.LogConfig`: `--log-driver` and `--log-opt`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LogConfigWire {
+    #[serde(rename = "Type")]
+    pub driver: Option<String>,
+    pub config: Option<BTreeMap<String, String>>,
 }
 
 /// A host side of a published port.

@@ -2,6 +2,7 @@
 //! request, pick a name, and write the record and directories.
 
 use super::health::HealthConfig;
+use super::logging::LogConfig;
 use super::mounts::{self, MountKind, MountRequest, MountSpec};
 use super::names;
 use super::record::{self, Container, ContainerSpec, NetworkAttachment, State};
@@ -113,6 +114,11 @@ impl ContainerService {
             ));
         }
         check_restart_policy(&spec.host.restart_policy)?;
+        let cfg = self.inner.config.get();
+        let default = LogConfig { driver: cfg.log_driver.clone(), options: cfg.log_opts.clone() };
+        let asked = std::mem::take(&mut spec.host.log);
+        spec.host.log =
+            LogConfig::resolve(&asked.driver, asked.options, &default).map_err(ContainerError::InvalidParameter)?;
         spec.networks = self.resolve_networks(&mut spec.host.network_mode, std::mem::take(&mut spec.networks))?;
         super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
         super::tuning::validate(&spec.host.tuning, spec.host.memory, &spec.host.network_mode)?;
@@ -196,6 +202,10 @@ impl ContainerService {
         }
         let name = self.pick_name(req.name.as_deref())?;
 
+        let mut host_config_json = req.host_config_json;
+        // Inspect shows the logging in force, defaults filled in, as dockerd does.
+        host_config_json["LogConfig"] =
+            serde_json::json!({"Type": spec.host.log.driver, "Config": spec.host.log.options});
         let mut config_json = req.config_json;
         if let Some(obj) = config_json.as_object_mut() {
             obj.insert("Image".into(), spec.image.clone().into());
@@ -216,7 +226,7 @@ impl ContainerService {
             path,
             args: argv,
             config_json,
-            host_config_json: req.host_config_json,
+            host_config_json,
             state: State::default(),
             restart_count: 0,
             manually_stopped: false,

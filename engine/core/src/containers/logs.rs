@@ -2,7 +2,11 @@
 //! `tail`, and `follow` while the container runs.
 
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::time::Duration;
+
+use berth_shim::log_file::{files, rotated};
 
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -51,31 +55,83 @@ fn select(opts: &LogOptions, line: &LogLine, at: i64) -> bool {
         && opts.until.is_none_or(|u| at <= u)
 }
 
+/// What `docker logs -f` has read of the live log file so far.
+#[derive(Default)]
+struct Cursor {
+    /// The live file's inode: a new one means the file rotated.
+    inode: u64,
+    offset: u64,
+    /// A line not yet whole.
+    partial: String,
+    /// One more read after the container stopped catches its last lines.
+    last: bool,
+}
+
+/// Reads `path` from `offset` on; the file's inode with the text, or
+/// nothing when there is no such file.
+fn read_from(path: &Path, offset: u64) -> Option<(u64, String)> {
+    let mut f = std::fs::File::open(path).ok()?;
+    let inode = f.metadata().ok()?.ino();
+    let mut text = String::new();
+    if f.seek(SeekFrom::Start(offset)).is_ok() {
+        let _ = f.read_to_string(&mut text);
+    }
+    Some((inode, text))
+}
+
+impl Cursor {
+    /// New text of the log since the last read, following a rotation: the
+    /// rest of the file that became `.1`, then the new live file.
+    fn advance(&mut self, path: &Path) -> String {
+        let Some((inode, mut text)) = read_from(path, self.offset) else { return String::new() };
+        if inode != self.inode {
+            let mut rest = read_from(&rotated(path, 1), self.offset)
+                .filter(|(old, _)| *old == self.inode)
+                .map(|(_, t)| t)
+                .unwrap_or_default();
+            let (_, live) = read_from(path, 0).unwrap_or_default();
+            rest.push_str(&live);
+            (self.inode, self.offset, text) = (inode, live.len() as u64, rest);
+        } else if text.is_empty() && std::fs::metadata(path).is_ok_and(|m| m.len() < self.offset) {
+            // Started over (a single file): read it from the top.
+            (_, text) = read_from(path, 0).unwrap_or_default();
+            self.offset = text.len() as u64;
+        } else {
+            self.offset += text.len() as u64;
+        }
+        text
+    }
+}
+
+/// The whole lines of `partial` that `opts` selects; the rest stays.
+fn take_lines(partial: &mut String, opts: &LogOptions) -> Vec<LogLine> {
+    let complete = partial.rfind('\n').map_or(0, |i| i + 1);
+    let lines =
+        partial[..complete].lines().filter_map(parse).filter(|(l, at)| select(opts, l, *at)).map(|(l, _)| l).collect();
+    partial.drain(..complete);
+    lines
+}
+
 impl ContainerService {
     pub fn logs(&self, name: &str, opts: LogOptions) -> Result<BoxStream<'static, LogLine>, ContainerError> {
         let c = self.get(name)?;
-        let path = self.log_path(&c.id);
-        let mut file = match std::fs::File::open(&path) {
-            Ok(f) => Some(f),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(ContainerError::Io { action: "open", path, source: e }),
+        let Ok(Some(kept)) = c.spec.host.log.retention() else {
+            return Err(ContainerError::NotImplemented("configured logging driver does not support reading".into()));
         };
+        let path = self.log_path(&c.id);
+        // Rotated files first, then the live one, whose offset follow goes on from.
         let mut text = String::new();
-        if let Some(f) = file.as_mut() {
-            f.read_to_string(&mut text).map_err(|e| ContainerError::Io {
-                action: "read",
-                path: path.clone(),
-                source: e,
-            })?;
+        let mut cursor = Cursor::default();
+        for file in files(&path, kept.max_files) {
+            let Some((inode, t)) = read_from(&file, 0) else { continue };
+            text.push_str(&t);
+            if file == path {
+                (cursor.inode, cursor.offset) = (inode, t.len() as u64);
+            }
         }
         // Only whole lines; a partial last line is picked up by follow.
-        let complete = text.rfind('\n').map_or(0, |i| i + 1);
-        let mut past: Vec<LogLine> = text[..complete]
-            .lines()
-            .filter_map(parse)
-            .filter(|(l, at)| select(&opts, l, *at))
-            .map(|(l, _)| l)
-            .collect();
+        let mut past = take_lines(&mut text, &opts);
+        cursor.partial = text;
         if let Some(n) = opts.tail {
             past.drain(..past.len().saturating_sub(n));
         }
@@ -86,35 +142,20 @@ impl ContainerService {
         }
         let svc = self.clone();
         let id = c.id.clone();
-        let offset = complete as u64;
-        let live = stream::unfold((offset, String::new(), false), move |(mut offset, mut partial, mut last)| {
+        let live = stream::unfold(cursor, move |mut cursor| {
             let (svc, id, path, opts) = (svc.clone(), id.clone(), path.clone(), opts.clone());
             async move {
                 loop {
-                    if last {
+                    if cursor.last {
                         return None;
                     }
                     let stopped = svc.get(&id).map(|c| c.state.status != Status::Running).unwrap_or(true);
-                    let mut chunk = String::new();
-                    if let Ok(mut f) = std::fs::File::open(&path) {
-                        if f.seek(SeekFrom::Start(offset)).is_ok() {
-                            let _ = f.read_to_string(&mut chunk);
-                        }
-                    }
-                    offset += chunk.len() as u64;
-                    partial.push_str(&chunk);
-                    let complete = partial.rfind('\n').map_or(0, |i| i + 1);
-                    let lines: Vec<LogLine> = partial[..complete]
-                        .lines()
-                        .filter_map(parse)
-                        .filter(|(l, at)| select(&opts, l, *at))
-                        .map(|(l, _)| l)
-                        .collect();
-                    partial.drain(..complete);
-                    // One more read after the stop catches the last lines.
-                    last = stopped;
-                    if !lines.is_empty() || last {
-                        return Some((stream::iter(lines), (offset, partial, last)));
+                    let chunk = cursor.advance(&path);
+                    cursor.partial.push_str(&chunk);
+                    let lines = take_lines(&mut cursor.partial, &opts);
+                    cursor.last = stopped;
+                    if !lines.is_empty() || cursor.last {
+                        return Some((stream::iter(lines), cursor));
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }

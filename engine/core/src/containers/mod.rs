@@ -11,6 +11,7 @@ pub mod health;
 mod hosts;
 mod hub;
 mod lifecycle;
+pub mod logging;
 pub mod logs;
 pub mod mounts;
 pub mod names;
@@ -63,6 +64,8 @@ pub enum ContainerError {
     Runtime(String),
     #[error("{0}")]
     Internal(String),
+    #[error("{0}")]
+    NotImplemented(String),
     #[error("failed to {action} {path}")]
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
 }
@@ -75,6 +78,7 @@ impl Classify for ContainerError {
             Self::InvalidParameter(_) => ErrorKind::InvalidParameter,
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::NotModified(_) => ErrorKind::NotModified,
+            Self::NotImplemented(_) => ErrorKind::NotImplemented,
             Self::Image(e) => e.kind(),
             Self::Network(e) => e.kind(),
             // Bad commands are the request's fault, as dockerd reports them.

@@ -80,6 +80,10 @@ pub struct HostSpec {
     /// `--shm-size`, `--sysctl`, `--ulimit`, `--device` and the other finer settings.
     #[serde(default)]
     pub tuning: super::tuning::Tuning,
+    /// `--log-driver` and `--log-opt`, resolved against the engine's
+    /// default at create.
+    #[serde(default)]
+    pub log: super::logging::LogConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

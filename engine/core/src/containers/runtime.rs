@@ -130,11 +130,17 @@ impl ContainerService {
             .arg(runtime)
             .arg("--runtime-root")
             .arg(self.runtime_root())
-            .arg("--log")
-            .arg(self.log_path(&c.id))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(shim_log);
+        // Checked at create; an engine whose defaults changed since still
+        // starts what it created.
+        if let Ok(Some(keep)) = c.spec.host.log.retention() {
+            cmd.arg("--log").arg(self.log_path(&c.id));
+            if let Some(size) = keep.max_size {
+                cmd.arg("--log-max-size").arg(size.to_string()).arg("--log-max-files").arg(keep.max_files.to_string());
+            }
+        }
         if c.spec.tty {
             cmd.arg("--tty");
         }
