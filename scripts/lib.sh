@@ -29,10 +29,11 @@ ensure_rust() {
 
 # The engine's runtime dependencies and the e2e suites' real components; libdbus is what
 # docker-credential-berth talks to the Secret Service with; iptables is how Berth lets its
-# bridges through a firewall dockerd left behind (and how the suite raises one).
+# bridges through a firewall dockerd left behind (and how the suite raises one); libc6-dev
+# has the static C libraries berth-init (the static `--init` binary) links.
 ensure_engine_deps() {
   ensure_apt ca-certificates runc busybox-static docker-registry nftables iptables iproute2 pkg-config \
-    libdbus-1-dev
+    libdbus-1-dev libc6-dev
 }
 
 # Private-registry suites: htpasswd for a basic-auth registry, openssl for the token server's

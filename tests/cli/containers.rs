@@ -627,3 +627,33 @@ async fn sizes_with_ps_s_and_inspect_size() {
     let plain = d.request("GET", "/containers/sized/json", &[], b"");
     assert!(plain.json().get("SizeRw").is_none());
 }
+
+#[tokio::test]
+async fn init_runs_as_pid_one_and_forwards_signals() {
+    let (reg, d, img) = engine_with_busybox().await;
+    let pid1 = d.docker_ok(&["run", "--rm", "--init", &img, "sh", "-c", "tr '\\0' ' ' </proc/1/cmdline"]);
+    assert!(pid1.starts_with("/sbin/docker-init -- sh -c"), "{pid1}");
+    let exit = d.docker(&["run", "--rm", "--init", &img, "sh", "-c", "exit 7"]);
+    assert_eq!(exit.status.code(), Some(7));
+    // Orphans are reaped: no zombie is left once its parent is gone.
+    let ps = d.docker_ok(&["run", "--rm", "--init", &img, "sh", "-c", "sh -c 'sleep 0.1 &'; sleep 0.6; ps -o stat"]);
+    assert!(!ps.lines().any(|l| l.trim().starts_with('Z')), "{ps}");
+    // `sleep` as PID 1 would ignore SIGTERM; behind the init it stops at once.
+    d.docker_ok(&["run", "-d", "--init", "--name", "inited", &img, "sleep", "300"]);
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.HostConfig.Init}}", "inited"]).trim(), "true");
+    let started = std::time::Instant::now();
+    d.docker_ok(&["stop", "-t", "10", "inited"]);
+    assert!(started.elapsed() < Duration::from_secs(5), "stop took {:?}", started.elapsed());
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.ExitCode}}", "inited"]).trim(), "143");
+
+    // The engine's default (daemon.json `init`), which a container may turn down.
+    let d2 = berth_e2e::Berthd::start_with(&[], r#"{"init": true}"#);
+    d2.docker_ok(&["pull", "-q", &img]);
+    let pid1 = d2.docker_ok(&["run", "--rm", &img, "sh", "-c", "tr '\\0' ' ' </proc/1/cmdline"]);
+    assert!(pid1.starts_with("/sbin/docker-init --"), "{pid1}");
+    let own = d2.docker_ok(&["run", "--rm", "--init=false", &img, "sh", "-c", "tr '\\0' ' ' </proc/1/cmdline"]);
+    // (sh execs its one command, which becomes PID 1 itself.)
+    assert!(own.starts_with("tr "), "{own}");
+    assert_eq!(d2.docker_ok(&["info", "--format", "{{.InitBinary}}"]).trim(), "berth-init");
+    drop(reg);
+}

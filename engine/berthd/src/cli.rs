@@ -38,6 +38,12 @@ pub struct Flags {
     /// Enable experimental features
     #[arg(long)]
     pub experimental: bool,
+    /// Run an init inside containers that do not choose, as with --init
+    #[arg(long)]
+    pub init: bool,
+    /// The static init binary for --init (default: berth-init beside berthd)
+    #[arg(long)]
+    pub init_path: Option<PathBuf>,
     /// Default log driver of containers: json-file, local or none
     #[arg(long)]
     pub log_driver: Option<String>,

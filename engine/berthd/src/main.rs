@@ -77,14 +77,19 @@ fn main() -> ExitCode {
 
 /// `berth-shim` sits beside `berthd` (`BERTH_SHIM` overrides).
 fn shim_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("BERTH_SHIM") {
-        return p.into();
+    match std::env::var_os("BERTH_SHIM") {
+        Some(p) => p.into(),
+        None => beside_berthd("berth-shim"),
     }
+}
+
+/// A companion binary in berthd's own directory, else found on PATH.
+pub fn beside_berthd(name: &str) -> PathBuf {
     std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("berth-shim")))
+        .and_then(|exe| exe.parent().map(|d| d.join(name)))
         .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("berth-shim"))
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 fn init_logging(level: &str) {

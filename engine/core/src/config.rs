@@ -37,6 +37,11 @@ pub struct EngineConfig {
     /// unless they say otherwise.
     pub log_driver: String,
     pub log_opts: BTreeMap<String, String>,
+    /// daemon.json `init`: containers that do not say get `--init`.
+    pub init: bool,
+    /// The static init binary bind-mounted as the container's PID 1 with
+    /// `--init` (daemon.json `init-path`; berth-init beside berthd).
+    pub init_path: PathBuf,
     pub default_runtime: String,
     pub runtimes: BTreeMap<String, RuntimeConfig>,
     pub cgroup_driver: String,
@@ -64,6 +69,8 @@ impl Default for EngineConfig {
             labels: Vec::new(),
             log_driver: "json-file".into(),
             log_opts: BTreeMap::new(),
+            init: false,
+            init_path: PathBuf::from("berth-init"),
             default_runtime: "runc".into(),
             runtimes: BTreeMap::from([("runc".into(), RuntimeConfig { path: "runc".into(), args: Vec::new() })]),
             cgroup_driver: "cgroupfs".into(),

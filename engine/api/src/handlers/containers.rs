@@ -106,6 +106,7 @@ pub async fn create(
                 memory_reservation: host.memory_reservation,
                 memory_swap: host.memory_swap,
             },
+            init: host.init,
             log: {
                 let wire = host.log_config.unwrap_or_default();
                 LogConfig { driver: wire.driver.unwrap_or_default(), options: wire.config.unwrap_or_default() }

@@ -173,10 +173,11 @@ fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
         },
         live_restore_enabled: cfg.live_restore,
         isolation: String::new(),
-        init_binary: String::new(),
+        init_binary: cfg.init_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         containerd_commit: Commit { id: String::new() },
         runc_commit: Commit { id: rt_commit },
-        init_commit: Commit { id: String::new() },
+        // berth-init is built with the engine.
+        init_commit: Commit { id: cfg.build.git_commit.clone() },
         security_options: Vec::new(),
         default_address_pools: cfg
             .default_address_pools

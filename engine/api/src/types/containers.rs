@@ -98,6 +98,7 @@ pub struct HostConfig {
     pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBindingWire>>>>,
     pub publish_all_ports: bool,
     pub log_config: Option<LogConfigWire>,
+    pub init: Option<bool>,
     pub extra_hosts: Option<Vec<String>>,
     pub dns: Option<Vec<String>>,
     pub dns_search: Option<Vec<String>>,

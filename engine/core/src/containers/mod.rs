@@ -216,6 +216,22 @@ impl ContainerService {
         cfg.runtimes.get(&cfg.default_runtime).map(|r| PathBuf::from(&r.path)).unwrap_or_else(|| "runc".into())
     }
 
+    /// The init binary to run as the container's PID 1, when it runs with
+    /// `--init` (its own choice, else the engine's `init` setting).
+    fn init_binary(&self, c: &Container) -> Result<Option<PathBuf>, ContainerError> {
+        let cfg = self.inner.config.get();
+        if !c.spec.host.init.unwrap_or(cfg.init) {
+            return Ok(None);
+        }
+        if !cfg.init_path.is_file() {
+            return Err(ContainerError::Runtime(format!(
+                "--init needs the berth-init binary, not found at {}: install it beside berthd or set init-path in daemon.json",
+                cfg.init_path.display()
+            )));
+        }
+        Ok(Some(cfg.init_path.clone()))
+    }
+
     /// The OCI runtime's state directory (`runc --root`).
     fn runtime_root(&self) -> PathBuf {
         self.inner.exec_root.parent().unwrap_or(&self.inner.exec_root).join("runc")

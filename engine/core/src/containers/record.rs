@@ -84,6 +84,9 @@ pub struct HostSpec {
     /// default at create.
     #[serde(default)]
     pub log: super::logging::LogConfig,
+    /// `--init`; unset follows the engine's `init` setting at each start.
+    #[serde(default)]
+    pub init: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

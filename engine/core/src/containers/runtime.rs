@@ -107,7 +107,8 @@ impl ContainerService {
         }
         let extra = self.oci_mounts(c, &rw.merged)?;
         let etc = EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv };
-        let spec = spec::build(c, &rw.merged, &etc, extra, &network, "/berth")?;
+        let init = self.init_binary(c)?;
+        let spec = spec::build(c, &rw.merged, &etc, extra, &network, "/berth", init.as_deref())?;
         let config = dirs.exec.join("config.json");
         spec.save(&config)
             .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;

@@ -104,6 +104,9 @@ fn rlimits(
     Ok(out)
 }
 
+/// Where `--init` puts the init binary in the container, as dockerd does.
+const INIT_PATH: &str = "/sbin/docker-init";
+
 pub fn build(
     c: &Container,
     rootfs: &Path,
@@ -111,9 +114,14 @@ pub fn build(
     user_mounts: Vec<oci_spec::runtime::Mount>,
     network: &NetworkNs,
     cgroup_parent: &str,
+    init: Option<&Path>,
 ) -> Result<Spec, ContainerError> {
     let s = &c.spec;
-    let mut args = vec![c.path.clone()];
+    let mut args = Vec::new();
+    if init.is_some() {
+        args.extend([INIT_PATH.to_string(), "--".to_string()]);
+    }
+    args.push(c.path.clone());
     args.extend(c.args.iter().cloned());
     let capabilities = super::caps::resolve(&s.host.cap_add, &s.host.cap_drop, s.host.privileged)?;
     let process = process(
@@ -152,6 +160,17 @@ pub fn build(
 
     // The user's mounts go last so they cover the defaults at the same path.
     mounts.extend(user_mounts);
+    if let Some(init) = init {
+        mounts.push(
+            MountBuilder::default()
+                .destination(INIT_PATH)
+                .typ("bind")
+                .source(init)
+                .options(vec!["bind".into(), "ro".into(), "rprivate".into()])
+                .build()
+                .map_err(err)?,
+        );
+    }
 
     let mut resources = LinuxResourcesBuilder::default();
     let mut memory = LinuxMemoryBuilder::default();
