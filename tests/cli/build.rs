@@ -198,3 +198,70 @@ async fn commit_a_container() {
     let missing = d.docker(&["commit", "nope"]);
     assert!(text(&missing.stderr).contains("No such container: nope"), "{}", text(&missing.stderr));
 }
+
+/// An HTTP server on 127.0.0.1 answering `/files/hello.txt` (with a
+/// Last-Modified time) and 404 for anything else; returns its port.
+fn serve_files() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut conn = std::io::BufReader::new(conn);
+            let mut request = String::new();
+            let _ = std::io::BufRead::read_line(&mut conn, &mut request);
+            let mut line = String::new();
+            while std::io::BufRead::read_line(&mut conn, &mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let reply = if request.starts_with("GET /files/hello.txt ") {
+                "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nLast-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\n\
+                 Connection: close\r\n\r\nhello remote\n"
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            };
+            let _ = std::io::Write::write_all(conn.get_mut(), reply.as_bytes());
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn add_from_urls_and_chown_by_name() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let port = serve_files();
+    let ctx = tempfile::tempdir().unwrap();
+    let c = ctx.path();
+    write(c, "f.txt", "owned\n");
+    write(
+        c,
+        "Dockerfile",
+        &format!(
+            "FROM {img}\n\
+             RUN echo 'app:x:1000:1001::/:/bin/sh' >> /etc/passwd && echo 'crew:x:1001:' >> /etc/group\n\
+             ADD http://127.0.0.1:{port}/files/hello.txt /remote/\n\
+             ADD http://127.0.0.1:{port}/files/hello.txt /renamed.txt\n\
+             COPY --chown=app:crew f.txt /owned.txt\n\
+             COPY --chown=1000 f.txt /numeric.txt\n"
+        ),
+    );
+    let (ok, out) = build(&d, &["-t", "remote:1", c.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let check = "cat /remote/hello.txt /renamed.txt; stat -c '%a %Y' /remote/hello.txt; \
+                 stat -c '%u:%g' /owned.txt /numeric.txt";
+    let seen = d.docker_ok(&["run", "--rm", "remote:1", "sh", "-c", check]);
+    assert_eq!(seen, "hello remote\nhello remote\n600 1445412480\n1000:1001\n1000:1000\n");
+
+    // Unknown names, a missing file and a closed port fail with what went wrong.
+    for (line, message) in [
+        ("COPY --chown=nobody-here f.txt /x".to_string(), "can't find uid for user nobody-here".to_string()),
+        (
+            format!("ADD http://127.0.0.1:{port}/missing /x"),
+            format!("failed to GET http://127.0.0.1:{port}/missing with status 404"),
+        ),
+        (format!("ADD http://127.0.0.1:{}/x /x", berth_e2e::registry::free_port()), "Connection refused".to_string()),
+    ] {
+        write(c, "Dockerfile", &format!("FROM {img}\n{line}\n"));
+        let (ok, out) = build(&d, &[c.to_str().unwrap()]);
+        assert!(!ok && out.contains(&message), "{line}: {out}");
+    }
+}

@@ -32,3 +32,13 @@ pub enum ErrorKind {
 pub trait Classify {
     fn kind(&self) -> ErrorKind;
 }
+
+/// The innermost cause of a failed request ("Connection refused (os error
+/// 111)"), which says more than reqwest's "error sending request".
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}

@@ -43,6 +43,7 @@ pub async fn create(
         start_interval: h.start_interval,
         retries: h.retries,
     });
+    let security = tuning::parse_security_opts(&host.security_opt.clone().unwrap_or_default())?;
     let spec = ContainerSpec {
         image: req.image,
         cmd: req.cmd,
@@ -97,7 +98,8 @@ pub async fn create(
                         cgroup_permissions: d.cgroup_permissions,
                     })
                     .collect(),
-                no_new_privileges: tuning::parse_security_opts(&host.security_opt.unwrap_or_default())?,
+                no_new_privileges: security.no_new_privileges,
+                seccomp: security.seccomp,
                 oom_score_adj: host.oom_score_adj,
                 cpu_quota: host.cpu_quota,
                 cpu_period: host.cpu_period,

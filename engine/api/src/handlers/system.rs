@@ -178,7 +178,12 @@ fn system_info(state: &AppState, r: SystemReport) -> SystemInfo {
         runc_commit: Commit { id: rt_commit },
         // berth-init is built with the engine.
         init_commit: Commit { id: cfg.build.git_commit.clone() },
-        security_options: Vec::new(),
+        // Every container gets the default seccomp profile where the kernel filters.
+        security_options: std::fs::read_to_string("/proc/self/status")
+            .is_ok_and(|s| s.contains("Seccomp:"))
+            .then(|| "name=seccomp,profile=builtin".to_string())
+            .into_iter()
+            .collect(),
         default_address_pools: cfg
             .default_address_pools
             .iter()

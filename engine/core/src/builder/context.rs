@@ -10,6 +10,7 @@ use berth_dockerfile::DockerIgnore;
 use sha2::{Digest as _, Sha256};
 
 use super::{io, BuildError};
+use crate::containers::users;
 
 pub struct Context {
     dir: tempfile::TempDir,
@@ -126,7 +127,7 @@ fn clean(path: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-/// Owner and mode COPY gives files: `--chown` (numeric) and `--chmod`.
+/// Owner and mode COPY gives files: `--chown` and `--chmod`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ownership {
     pub uid: u32,
@@ -135,19 +136,31 @@ pub struct Ownership {
 }
 
 impl Ownership {
-    pub fn parse(chown: Option<&str>, chmod: Option<&str>) -> Result<Self, BuildError> {
+    /// `files` reads a file of the stage's filesystem, for names in
+    /// `--chown` (`user`, `user:group`; a lone user names the group too, as
+    /// in Docker's classic builder).
+    pub fn parse(
+        chown: Option<&str>,
+        chmod: Option<&str>,
+        files: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, BuildError> {
         let mut o = Self::default();
         if let Some(spec) = chown {
             let (u, g) = spec.split_once(':').unwrap_or((spec, spec));
-            let num = |s: &str| {
-                s.parse::<u32>().map_err(|_| {
-                    BuildError::Invalid(format!(
-                        "unable to convert uid/gid chown string to host mapping: --chown={spec}: only numeric IDs are supported"
-                    ))
-                })
+            let unmapped = |why: String| {
+                BuildError::Invalid(format!("unable to convert uid/gid chown string to host mapping: {why}"))
             };
-            o.uid = num(u)?;
-            o.gid = num(g)?;
+            o.uid = match u.parse() {
+                Ok(n) => n,
+                Err(_) => users::user(&files("/etc/passwd").unwrap_or_default(), u)
+                    .map(|(uid, _, _)| uid)
+                    .ok_or_else(|| unmapped(format!("can't find uid for user {u}: no such user: {u}")))?,
+            };
+            o.gid = match g.parse() {
+                Ok(n) => n,
+                Err(_) => users::group(&files("/etc/group").unwrap_or_default(), g)
+                    .ok_or_else(|| unmapped(format!("can't find gid for group {g}: no such group: {g}")))?,
+            };
         }
         if let Some(m) = chmod {
             o.mode = Some(
@@ -307,13 +320,25 @@ impl SourceTar {
 
     /// A file with the given content (a heredoc COPY source).
     pub fn add_bytes(&mut self, dest: &Path, content: &[u8], own: Ownership) -> Result<(), BuildError> {
+        self.add_file(dest, content, content.len() as u64, (0o644, 0), own)
+    }
+
+    /// A file read from `data`, `size` bytes, with (`mode`, `mtime`).
+    pub fn add_file(
+        &mut self,
+        dest: &Path,
+        data: impl Read,
+        size: u64,
+        (mode, mtime): (u32, u64),
+        own: Ownership,
+    ) -> Result<(), BuildError> {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
+        header.set_size(size);
+        header.set_mode(mode);
+        header.set_mtime(mtime);
         self.files += 1;
-        self.entry(dest, header, own, content)
+        self.entry(dest, header, own, data)
     }
 }
 

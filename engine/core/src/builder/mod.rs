@@ -7,6 +7,7 @@
 mod cache;
 mod context;
 mod output;
+mod remote;
 mod stage;
 
 use std::collections::BTreeMap;
@@ -94,6 +95,8 @@ pub struct BuildService {
     images: ImageService,
     containers: ContainerService,
     root: PathBuf,
+    /// For ADD from a URL (proxies from the environment).
+    http: reqwest::Client,
 }
 
 impl BuildService {
@@ -104,7 +107,12 @@ impl BuildService {
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
         std::fs::create_dir_all(root.join("cache")).map_err(io("create", &root))?;
-        Ok(Self { images, containers, root })
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Ok(Self { images, containers, root, http })
     }
 
     /// Unpacks a build context tar (plain or compressed). Blocking.

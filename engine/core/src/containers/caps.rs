@@ -25,7 +25,8 @@ const DEFAULT: &[&str] = &[
     "AUDIT_WRITE",
 ];
 
-/// Every capability the OCI spec names.
+/// Every capability the OCI spec names, in the kernel's order (bit N is
+/// the Nth).
 const ALL: &[&str] = &[
     "CHOWN",
     "DAC_OVERRIDE",
@@ -70,7 +71,7 @@ const ALL: &[&str] = &[
     "CHECKPOINT_RESTORE",
 ];
 
-fn parse(name: &str) -> Result<Capability, ContainerError> {
+pub(super) fn parse(name: &str) -> Result<Capability, ContainerError> {
     let upper = name.to_ascii_uppercase();
     let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
     Capability::from_str(bare).map_err(|_| ContainerError::InvalidParameter(format!("unknown capability: {name:?}")))
@@ -80,16 +81,30 @@ fn set(names: &[&str]) -> Capabilities {
     names.iter().filter_map(|n| Capability::from_str(n).ok()).collect()
 }
 
+/// "All capabilities": those in the engine's own bounding set, the most
+/// a container can hold (a sandbox may withhold some, such as SYS_RESOURCE).
+fn all() -> Capabilities {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let bounding = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(u64::MAX);
+    let held: Vec<&str> =
+        ALL.iter().enumerate().filter(|(bit, _)| bounding & (1 << bit) != 0).map(|(_, n)| *n).collect();
+    set(&held)
+}
+
 /// The container's capability set.
 pub fn resolve(add: &[String], drop: &[String], privileged: bool) -> Result<Capabilities, ContainerError> {
     if privileged {
-        return Ok(set(ALL));
+        return Ok(all());
     }
     let is_all = |n: &String| n.eq_ignore_ascii_case("ALL") || n.eq_ignore_ascii_case("CAP_ALL");
     let mut caps = if drop.iter().any(is_all) { Capabilities::new() } else { set(DEFAULT) };
     for a in add {
         if is_all(a) {
-            caps.extend(set(ALL));
+            caps.extend(all());
         } else {
             caps.insert(parse(a)?);
         }

@@ -19,10 +19,12 @@ mod networking;
 pub mod record;
 mod rootfs;
 mod runtime;
+mod seccomp;
 mod spec;
 pub mod stats;
 pub mod tuning;
 mod update;
+pub mod users;
 
 pub use archive::{Change, PathStat};
 pub use commit::{CommitConfig, CommitRequest};

@@ -9,7 +9,9 @@ use oci_spec::runtime::{
 };
 
 use super::record::Container;
+use super::seccomp::Profile;
 use super::tuning::{self, Tuning};
+use super::users;
 use super::ContainerError;
 
 /// Which network namespace the container runs in.
@@ -124,6 +126,12 @@ pub fn build(
     args.push(c.path.clone());
     args.extend(c.args.iter().cloned());
     let capabilities = super::caps::resolve(&s.host.cap_add, &s.host.cap_drop, s.host.privileged)?;
+    let seccomp = match (&s.host.tuning.seccomp, s.host.privileged) {
+        (_, true) => Profile::Unconfined,
+        (None, false) => Profile::Default,
+        (Some(value), false) => Profile::from_option(value)?,
+    };
+    let seccomp = seccomp.filter(&capabilities)?;
     let process = process(
         rootfs,
         &ProcessSpec {
@@ -235,7 +243,7 @@ pub fn build(
         NetworkNs::Host => {}
     }
     let default_linux = defaults.linux().clone().unwrap_or_default();
-    let linux = LinuxBuilder::default()
+    let mut linux = LinuxBuilder::default()
         .namespaces(namespaces)
         .resources(resources.build().map_err(err)?)
         .cgroups_path(format!("{cgroup_parent}/{}", c.id))
@@ -249,6 +257,7 @@ pub fn build(
         })
         .build()
         .map_err(err)?;
+    linux.set_seccomp(seccomp);
 
     let mut spec = defaults;
     spec.set_process(Some(process));
@@ -266,13 +275,10 @@ pub fn build(
 /// A group by name (the container's /etc/group) or number, as `--group-add` names it.
 fn resolve_group(rootfs: &Path, group: &str) -> Result<u32, ContainerError> {
     let groups = std::fs::read_to_string(rootfs.join("etc/group")).unwrap_or_default();
-    let found = groups.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.len() >= 3 && f[0] == group);
-    match found {
-        Some(f) => f[2].parse().map_err(|_| err(format!("bad gid for group {group} in /etc/group"))),
-        None => group.parse().map_err(|_| {
-            ContainerError::InvalidParameter(format!("Unable to find group {group}: no matching entries in group file"))
-        }),
-    }
+    // runc's words for --group-add, capital and all.
+    users::group(&groups, group).or_else(|| group.parse().ok()).ok_or_else(|| {
+        ContainerError::InvalidParameter(format!("Unable to find group {group}: no matching entries in group file"))
+    })
 }
 
 /// Resolves `user[:group]` (names or numbers) against the image's
@@ -284,40 +290,17 @@ fn resolve_user(rootfs: &Path, spec: &str) -> Result<(u32, u32, Vec<u32>), Conta
     let (user, group) = spec.split_once(':').map_or((spec, None), |(u, g)| (u, Some(g)));
     let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap_or_default();
     let groups = std::fs::read_to_string(rootfs.join("etc/group")).unwrap_or_default();
-    let entry = passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() >= 4 && (f[0] == user || f[2] == user));
-    let (uid, mut gid, name) = match (entry, user.parse::<u32>()) {
-        (Some(f), _) => (f[2].parse().unwrap_or(0), f[3].parse().unwrap_or(0), Some(f[0].to_string())),
+    let (uid, mut gid, name) = match (users::user(&passwd, user), user.parse::<u32>()) {
+        (Some((uid, gid, name)), _) => (uid, gid, Some(name)),
         (None, Ok(uid)) => (uid, uid, None),
-        (None, Err(_)) => {
-            return Err(ContainerError::InvalidParameter(format!(
-                "unable to find user {user}: no matching entries in passwd file"
-            )))
-        }
+        (None, Err(_)) => return Err(ContainerError::InvalidParameter(users::no_user(user))),
     };
     if let Some(g) = group {
-        gid = match groups
-            .lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .find(|f| f.len() >= 3 && (f[0] == g || f[2] == g))
-        {
-            Some(f) => f[2].parse().unwrap_or(0),
-            None => g.parse().map_err(|_| {
-                ContainerError::InvalidParameter(format!("unable to find group {g}: no matching entries in group file"))
-            })?,
-        };
+        gid = users::group(&groups, g)
+            .or_else(|| g.parse().ok())
+            .ok_or_else(|| ContainerError::InvalidParameter(users::no_group(g)))?;
     }
-    let additional = match name {
-        Some(n) => groups
-            .lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .filter(|f| f.len() >= 4 && f[3].split(',').any(|m| m == n))
-            .filter_map(|f| f[2].parse().ok())
-            .collect(),
-        None => Vec::new(),
-    };
+    let additional = name.map(|n| users::memberships(&groups, &n)).unwrap_or_default();
     Ok((uid, gid, additional))
 }
 

@@ -28,6 +28,10 @@ pub struct Tuning {
     pub ulimits: Vec<Ulimit>,
     pub devices: Vec<DeviceMapping>,
     pub no_new_privileges: bool,
+    /// `--security-opt seccomp=...`: `unconfined`, `builtin` or a
+    /// profile's JSON; unset is the default profile.
+    #[serde(default)]
+    pub seccomp: Option<String>,
     pub oom_score_adj: i64,
     pub cpu_quota: i64,
     pub cpu_period: i64,
@@ -150,9 +154,17 @@ pub fn warnings(t: &Tuning) -> Vec<String> {
     out
 }
 
+/// What `--security-opt` asks for.
+#[derive(Debug, Default)]
+pub struct SecurityOpts {
+    pub no_new_privileges: bool,
+    pub seccomp: Option<String>,
+}
+
 /// `--security-opt` values: what Berth applies, and a 400 for what it does not know.
-pub fn parse_security_opts(opts: &[String]) -> Result<bool, ContainerError> {
+pub fn parse_security_opts(opts: &[String]) -> Result<SecurityOpts, ContainerError> {
     let mut no_new_privileges = false;
+    let mut seccomp = None;
     for opt in opts {
         let (key, value) = opt.split_once(['=', ':']).unwrap_or((opt.as_str(), ""));
         match key {
@@ -165,16 +177,19 @@ pub fn parse_security_opts(opts: &[String]) -> Result<bool, ContainerError> {
             }
             // Confinement Berth does not have yet is refused, not ignored: a user who asks
             // for a profile must not believe one is applied.
-            "seccomp" if value == "unconfined" => {}
+            "seccomp" => {
+                super::seccomp::Profile::from_option(value)?;
+                seccomp = Some(value.to_string());
+            }
             "apparmor" if value == "unconfined" => {}
             "label" if value == "disable" => {}
-            "seccomp" | "apparmor" | "label" => {
+            "apparmor" | "label" => {
                 return Err(invalid(format!("--security-opt {opt}: Berth does not apply {key} profiles yet")))
             }
             _ => return Err(invalid(format!("invalid --security-opt 1: {opt:?}"))),
         }
     }
-    Ok(no_new_privileges)
+    Ok(SecurityOpts { no_new_privileges, seccomp })
 }
 
 /// The largest CPU (or memory node) number in a cpuset list such as `0-2,4`.
@@ -313,10 +328,16 @@ mod tests {
 
     #[test]
     fn security_options() {
-        assert!(parse_security_opts(&["no-new-privileges".into()]).unwrap());
-        assert!(parse_security_opts(&["no-new-privileges:true".into()]).unwrap());
-        assert!(!parse_security_opts(&["seccomp=unconfined".into()]).unwrap());
-        assert!(parse_security_opts(&["seccomp=/p.json".into()]).unwrap_err().to_string().contains("does not apply"));
+        assert!(parse_security_opts(&["no-new-privileges".into()]).unwrap().no_new_privileges);
+        assert!(parse_security_opts(&["no-new-privileges:true".into()]).unwrap().no_new_privileges);
+        let unconfined = parse_security_opts(&["seccomp=unconfined".into()]).unwrap();
+        assert_eq!((unconfined.no_new_privileges, unconfined.seccomp.as_deref()), (false, Some("unconfined")));
+        let err = parse_security_opts(&["seccomp=/p.json".into()]).unwrap_err().to_string();
+        assert!(err.contains("invalid seccomp profile"), "{err}");
+        assert!(parse_security_opts(&["apparmor=docker-default".into()])
+            .unwrap_err()
+            .to_string()
+            .contains("does not apply"));
         assert_eq!(
             parse_security_opts(&["bogus".into()]).unwrap_err().to_string(),
             "invalid --security-opt 1: \"bogus\""

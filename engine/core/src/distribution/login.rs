@@ -28,7 +28,7 @@ impl RegistryClient {
                 Ok(res) => res,
                 Err(e) => {
                     tracing::debug!(endpoint = %base, error = %e, "registry endpoint unreachable");
-                    last = Some(DistributionError::Request(format!("Get \"{url}\": {}", root_cause(&e))));
+                    last = Some(DistributionError::Request(format!("Get \"{url}\": {}", crate::error::root_cause(&e))));
                     continue;
                 }
             };
@@ -90,7 +90,7 @@ impl RegistryClient {
             .header(AUTHORIZATION, authorization)
             .send()
             .await
-            .map_err(|e| DistributionError::Request(format!("Get \"{url}\": {}", root_cause(&e))))?;
+            .map_err(|e| DistributionError::Request(format!("Get \"{url}\": {}", crate::error::root_cause(&e))))?;
         if res.status().is_success() {
             Ok(Login { identity_token })
         } else {
@@ -106,14 +106,4 @@ fn attempt_failed(url: &str, status: StatusCode) -> DistributionError {
         status.as_u16(),
         status.canonical_reason().unwrap_or("")
     ))
-}
-
-/// The innermost cause of a failed request ("Connection refused (os error
-/// 111)"), which says more than reqwest's "error sending request".
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    cause.to_string()
 }

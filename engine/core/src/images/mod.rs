@@ -195,6 +195,22 @@ impl ImageService {
         Ok(ImageDetails { record, config, repo_tags, repo_digests, size, lower_dirs })
     }
 
+    /// A file as the image's layers stack up: the topmost layer holding the
+    /// path wins, and a whiteout there hides it. `None` when absent.
+    pub fn read_file(&self, name: &str, path: &str) -> Option<Vec<u8>> {
+        use std::os::unix::fs::FileTypeExt;
+        let rel = path.trim_start_matches('/');
+        for dir in self.inspect(name).ok()?.lower_dirs {
+            let p = dir.join(rel);
+            match std::fs::symlink_metadata(&p).map(|m| m.file_type()) {
+                Ok(t) if t.is_file() => return std::fs::read(&p).ok(),
+                Ok(t) if t.is_char_device() => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// Bytes of file content in each layer, bottom first.
     pub fn layer_sizes(&self, record: &ImageRecord) -> Vec<u64> {
         let chains = record.chain_ids();

@@ -12,9 +12,16 @@ impl Build<'_> {
     ) -> Result<(), BuildError> {
         let escape = self.df.escape;
         let add = i.keyword() == "ADD";
+        let images = &self.svc.images;
+        let image = stage.image.as_ref().map(|d| d.to_string());
+        let files = |path: &str| {
+            let bytes = images.read_file(image.as_deref()?, path)?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        };
         let own = Ownership::parse(
             i.chown().map(|c| expand(c, escape, &|n| stage.lookup(n))).transpose()?.as_deref(),
             i.chmod(),
+            &files,
         )?;
         let dest_raw = expand(&args.dest, escape, &|n| stage.lookup(n))?;
         let workdir = if stage.config.config.working_dir.is_empty() {
@@ -39,7 +46,15 @@ impl Build<'_> {
                     let from = expand(from, escape, &|n| stage.lookup(n))?;
                     self.copy_from(&mut tar, &from, args, stage, &to).await?;
                 }
-                None => self.copy_context(&mut tar, args, stage, &to, add)?,
+                None => {
+                    let fetched = self.fetch_urls(args, stage, add, &tar_path).await;
+                    let copied = fetched.and_then(|f| {
+                        let r = self.copy_context(&mut tar, args, stage, &to, add, &f);
+                        f.iter().for_each(|d| drop(std::fs::remove_file(&d.path)));
+                        r
+                    });
+                    copied?
+                }
             }
             tar.finish()
         }
@@ -83,6 +98,33 @@ impl Build<'_> {
         self.commit_container(stage, &cid, created_by, &key).await
     }
 
+    /// ADD's URL sources, fetched next to the step's tar, in source order.
+    async fn fetch_urls(
+        &self,
+        args: &berth_dockerfile::CopyArgs,
+        stage: &Stage,
+        add: bool,
+        near: &Path,
+    ) -> Result<Vec<remote::Download>, BuildError> {
+        let mut out = Vec::new();
+        for source in args.sources.iter().filter(|_| add) {
+            let CopySource::Path(raw) = source else { continue };
+            let src = expand(raw, self.df.escape, &|n| stage.lookup(n))?;
+            if remote::is_url(&src) {
+                let path = near.with_extension(format!("url{}", out.len()));
+                match remote::fetch(&self.svc.http, &src, &path).await {
+                    Ok(d) => out.push(d),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&path);
+                        out.iter().for_each(|d: &remote::Download| drop(std::fs::remove_file(&d.path)));
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn copy_context(
         &self,
         tar: &mut SourceTar,
@@ -90,7 +132,9 @@ impl Build<'_> {
         stage: &Stage,
         to: &Dest,
         add: bool,
+        fetched: &[remote::Download],
     ) -> Result<(), BuildError> {
+        let mut fetched = fetched.iter();
         let (dest, dest_is_dir, own) = (to.path.as_path(), to.is_dir, to.own);
         let escape = self.df.escape;
         for source in &args.sources {
@@ -102,10 +146,20 @@ impl Build<'_> {
                 }
                 CopySource::Path(raw) => {
                     let src = expand(raw, escape, &|n| stage.lookup(n))?;
-                    if add && (src.starts_with("http://") || src.starts_with("https://")) {
-                        return Err(BuildError::Invalid(format!(
-                            "ADD {src}: downloading from a URL is not supported by Berth's builder yet; fetch the file into the build context and COPY it"
-                        )));
+                    if add && remote::is_url(&src) {
+                        let d = fetched.next().ok_or_else(|| BuildError::Invalid(format!("ADD {src}: not fetched")))?;
+                        let target = match (dest_is_dir, &d.name) {
+                            (false, _) => dest.to_path_buf(),
+                            (true, Some(name)) => dest.join(name),
+                            (true, None) => {
+                                return Err(BuildError::Invalid(format!("cannot determine filename from url: {src}")))
+                            }
+                        };
+                        let file = std::fs::File::open(&d.path).map_err(crate::builder::io("open", &d.path))?;
+                        let size = file.metadata().map_err(crate::builder::io("read", &d.path))?.len();
+                        let mode = own.mode.unwrap_or(0o600);
+                        tar.add_file(&target, file, size, (mode, d.mtime), own)?;
+                        continue;
                     }
                     let matches = self.ctx.select(&src)?;
                     if matches.len() > 1 && !dest_is_dir {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use berth_dockerfile::{Command, CopySource, Dockerfile, Healthcheck, Instruction, InstructionKind};
 
 use super::context::{is_archive, Ownership, SourceTar};
-use super::{cache, BuildError, BuildOptions, BuildOutput, BuildService, Context};
+use super::{cache, remote, BuildError, BuildOptions, BuildOutput, BuildService, Context};
 use crate::containers::{CommitConfig, CommitRequest, ContainerSpec, CreateRequest, HostSpec};
 use crate::content::Digest;
 use crate::images::config::{History, ImageConfig, RootFs};

@@ -1,0 +1,64 @@
+//! Confinement with the real docker CLI: Docker's default capabilities,
+//! `--cap-add`/`--cap-drop`, and seccomp (the default profile, unconfined,
+//! custom profiles).
+
+use berth_e2e::{engine_with_busybox, text};
+
+#[tokio::test]
+async fn capabilities_follow_docker_defaults() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let capeff = |args: &[&str]| {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[img.as_str(), "sh", "-c", "grep CapEff /proc/self/status"]);
+        d.docker_ok(&all).split_whitespace().nth(1).unwrap().to_string()
+    };
+    // Docker's default set, exactly.
+    assert_eq!(capeff(&[]), "00000000a80425fb");
+    assert_eq!(capeff(&["--cap-add", "NET_ADMIN"]), "00000000a80435fb");
+    assert_eq!(capeff(&["--cap-drop", "ALL", "--cap-add", "KILL"]), "0000000000000020");
+    let chown = d.docker(&["run", "--rm", "--cap-drop", "CHOWN", &img, "chown", "nobody", "/tmp"]);
+    assert!(!chown.status.success());
+    let bad = d.docker(&["run", "--rm", "--cap-add", "BOGUS", &img, "true"]);
+    assert!(text(&bad.stderr).contains("unknown capability"), "{}", text(&bad.stderr));
+}
+
+#[tokio::test]
+async fn seccomp_default_unconfined_and_custom_profiles() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let mode = |args: &[&str]| {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[img.as_str(), "sh", "-c", "grep Seccomp: /proc/self/status"]);
+        d.docker_ok(&all).split_whitespace().nth(1).unwrap().to_string()
+    };
+    // 2 is "filtered".
+    assert_eq!(mode(&[]), "2");
+    assert_eq!(mode(&["--security-opt", "seccomp=unconfined"]), "0");
+    assert_eq!(mode(&["--privileged"]), "0");
+    let info = d.docker_ok(&["info", "--format", "{{json .SecurityOptions}}"]);
+    assert!(info.contains("name=seccomp,profile=builtin"), "{info}");
+
+    // The default refuses what reaches past the container, a new namespace
+    // here, unless the container holds the capability that makes it legitimate.
+    let refused = d.docker(&["run", "--rm", &img, "unshare", "-u", "true"]);
+    assert!(text(&refused.stderr).contains("Operation not permitted"), "{}", text(&refused.stderr));
+    d.docker_ok(&["run", "--rm", "--cap-add", "SYS_ADMIN", &img, "unshare", "-u", "true"]);
+
+    // A profile of the user's, in Docker's format (the CLI sends the file's content).
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("no-mkdir.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    let denied = d.docker(&["run", "--rm", "--security-opt", &opt, &img, "mkdir", "/tmp/x"]);
+    assert!(text(&denied.stderr).contains("Operation not permitted"), "{}", text(&denied.stderr));
+    d.docker_ok(&["run", "--rm", "--security-opt", &opt, &img, "touch", "/tmp/x"]);
+    std::fs::write(&profile, r#"{"syscalls": []}"#).unwrap();
+    let bad = d.docker(&["create", "--security-opt", &opt, &img, "true"]);
+    assert!(text(&bad.stderr).contains("decoding seccomp profile failed"), "{}", text(&bad.stderr));
+}
