@@ -178,6 +178,16 @@ async fn lifecycle_events_in_order() {
     ]);
     let actions: Vec<&str> = events.lines().collect();
     assert_eq!(actions, ["create", "start", "die", "destroy"], "{events}");
+
+    // Out of memory: killed by the kernel, said in inspect and as an event before `die`.
+    let since = berth_e2e::unix_now().to_string();
+    let hog = d.docker(&["run", "--name", "hog", "-m", "8m", "--memory-swap", "8m", &img, "tail", "/dev/zero"]);
+    assert_eq!(hog.status.code(), Some(137));
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.State.OOMKilled}}", "hog"]).trim(), "true");
+    let until = (berth_e2e::unix_now() + 1).to_string();
+    let args = ["events", "--since", &since, "--until", &until, "--filter", "container=hog", "--format", "{{.Action}}"];
+    let events = d.docker_ok(&args);
+    assert!(events.contains("oom\ndie\n"), "{events}");
 }
 
 #[tokio::test]
@@ -286,6 +296,9 @@ async fn restart_pause_rename_top_stats_and_prune() {
     let r = d.request("GET", "/containers/busy/stats?stream=false&one-shot=true", &[], b"");
     let periods = r.json()["cpu_stats"]["throttling_data"]["periods"].as_u64().unwrap();
     assert!(periods > 0, "{}", String::from_utf8_lossy(&r.body));
+    // Its own interface, counted from inside its namespace.
+    let eth0 = &r.json()["networks"]["eth0"];
+    assert!(eth0["rx_bytes"].is_u64() && eth0["tx_dropped"].is_u64(), "{}", String::from_utf8_lossy(&r.body));
     d.docker_ok(&["rm", "-f", "busy"]);
 
     d.docker_ok(&["run", "--name", "done1", &img, "true"]);

@@ -36,6 +36,14 @@ async fn seccomp_default_unconfined_and_custom_profiles() {
     assert_eq!(mode(&[]), "2");
     assert_eq!(mode(&["--security-opt", "seccomp=unconfined"]), "0");
     assert_eq!(mode(&["--privileged"]), "0");
+    // --privileged also sees the host's devices.
+    let plain = d.docker_ok(&["run", "--rm", &img, "ls", "/dev"]);
+    let privileged = d.docker_ok(&["run", "--rm", "--privileged", &img, "ls", "/dev"]);
+    assert!(!plain.contains("loop-control") && privileged.contains("loop-control"), "{privileged}");
+    // ...and may open them: the device cgroup lets it.
+    let opened =
+        d.docker_ok(&["run", "--rm", "--privileged", &img, "sh", "-c", "exec 3</dev/loop-control && echo opened"]);
+    assert_eq!(opened, "opened\n");
     let info = d.docker_ok(&["info", "--format", "{{json .SecurityOptions}}"]);
     assert!(info.contains("name=seccomp,profile=builtin"), "{info}");
 

@@ -235,3 +235,42 @@ async fn volumes_from_shares_another_containers_mounts() {
     let out = d.docker(&["run", "--rm", "--volumes-from", "nope", &img, "true"]);
     assert!(text(&out.stderr).contains("No such container: nope"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn volume_subpaths_and_cp_ownership() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let fill = "mkdir -p /data/sub && echo in-sub > /data/sub/f && ln -s /etc /data/out";
+    d.docker_ok(&["run", "--rm", "-v", "shared:/data", &img, "sh", "-c", fill]);
+    // Only the subdirectory is mounted.
+    let part = "type=volume,src=shared,dst=/part,volume-subpath=sub";
+    assert_eq!(d.docker_ok(&["run", "--rm", "--mount", part, &img, "ls", "/part"]), "f\n");
+    d.docker_ok(&["create", "--name", "holder", "--mount", part, &img, "true"]);
+    assert!(d.docker_ok(&["cp", "holder:/part/f", "-"]).contains("in-sub"));
+    // Never out of the volume, nor onto what is not there.
+    for (subpath, message) in [
+        ("../..", "subpath must be a relative path within the volume"),
+        ("out", "goes through a symlink"),
+        ("missing", "does not exist in volume shared"),
+    ] {
+        let spec = format!("type=volume,src=shared,dst=/part,volume-subpath={subpath}");
+        let out = d.docker(&["run", "--rm", "--mount", &spec, &img, "true"]);
+        assert!(text(&out.stderr).contains(message), "{subpath}: {}", text(&out.stderr));
+    }
+
+    // `docker cp` gives what it writes to the container's root; `-a` to its user.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("owned");
+    std::fs::write(&file, "x").unwrap();
+    std::os::unix::fs::chown(&file, Some(1234), Some(1234)).unwrap();
+    d.docker_ok(&["create", "--name", "target", "--user", "1000:1001", &img, "true"]);
+    d.docker_ok(&["cp", file.to_str().unwrap(), "target:/tmp/plain"]);
+    d.docker_ok(&["cp", "-a", file.to_str().unwrap(), "target:/tmp/archived"]);
+    let owners = |path: &str| {
+        let out = d.docker_ok(&["cp", &format!("target:{path}"), "-"]);
+        let mut tar = tar::Archive::new(out.as_bytes());
+        let entry = tar.entries().unwrap().next().unwrap().unwrap();
+        (entry.header().uid().unwrap(), entry.header().gid().unwrap())
+    };
+    assert_eq!(owners("/tmp/plain"), (0, 0));
+    assert_eq!(owners("/tmp/archived"), (1000, 1001));
+}

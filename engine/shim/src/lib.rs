@@ -70,16 +70,45 @@ impl ShimPaths {
     pub fn init_pid(&self) -> PathBuf {
         self.dir.join("init.pid")
     }
-    /// `CODE TIMESTAMP`, written atomically once the container has exited.
+    /// An [`ExitRecord`], written atomically once the container has exited.
     pub fn exit_file(&self) -> PathBuf {
         self.dir.join("exit")
     }
 }
 
-/// An exit record: the code and when (RFC 3339, UTC).
-pub fn parse_exit(text: &str) -> Option<(i32, String)> {
-    let (code, at) = text.trim().split_once(' ')?;
-    Some((code.parse().ok()?, at.to_string()))
+/// How a container ended: `CODE TIME[ oom]` in the exit file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitRecord {
+    pub code: i32,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The kernel's OOM killer killed a process of the container.
+    pub oom_killed: bool,
+}
+
+impl ExitRecord {
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut words = text.split_whitespace();
+        let code = words.next()?.parse().ok()?;
+        let at = words.next()?.to_string();
+        Some(Self { code, at, oom_killed: words.next() == Some("oom") })
+    }
+
+    pub fn to_line(&self) -> String {
+        format!("{} {}{}", self.code, self.at, if self.oom_killed { " oom" } else { "" })
+    }
+}
+
+/// How many times the OOM killer struck in the container's cgroup (its
+/// path under the hierarchy, such as `/berth/ID`): cgroup v1's
+/// memory.oom_control or v2's memory.events.
+pub fn oom_kills(cgroup: &str) -> u64 {
+    let rel = cgroup.trim_start_matches('/');
+    [format!("/sys/fs/cgroup/memory/{rel}/memory.oom_control"), format!("/sys/fs/cgroup/{rel}/memory.events")]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .find_map(|t| t.lines().find_map(|l| l.strip_prefix("oom_kill ")?.trim().parse().ok()))
+        .unwrap_or(0)
 }
 
 /// Receives the pty master an OCI runtime sends over its console socket
@@ -158,6 +187,9 @@ mod tests {
         assert_eq!(read_frame(&mut r).unwrap(), Some((STDOUT, b"hello".to_vec())));
         assert_eq!(read_frame(&mut r).unwrap(), Some((EXIT, b"3".to_vec())));
         assert_eq!(read_frame(&mut r).unwrap(), None);
-        assert_eq!(parse_exit("137 2026-11-26T10:00:00Z\n"), Some((137, "2026-11-26T10:00:00Z".into())));
+        let plain = ExitRecord::parse("137 2026-11-26T10:00:00Z\n").unwrap();
+        assert_eq!((plain.code, plain.at.as_str(), plain.oom_killed), (137, "2026-11-26T10:00:00Z", false));
+        let oom = ExitRecord { oom_killed: true, ..plain };
+        assert_eq!(ExitRecord::parse(&oom.to_line()), Some(oom));
     }
 }

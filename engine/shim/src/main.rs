@@ -15,7 +15,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use berth_shim::log_file::LogFile;
-use berth_shim::{write_frame, ShimPaths, CLOSE_STDIN, EXIT, RESIZE, STDERR, STDIN, STDOUT};
+use berth_shim::{write_frame, ExitRecord, ShimPaths, CLOSE_STDIN, EXIT, RESIZE, STDERR, STDIN, STDOUT};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
@@ -30,6 +30,8 @@ struct Args {
     /// Rotation: the live file's size in bytes, and how many files to keep.
     log_max_size: Option<u64>,
     log_max_files: u32,
+    /// The container's cgroup path, where OOM kills are counted.
+    cgroup: Option<String>,
     tty: bool,
     stdin: bool,
     /// The container has its own network namespace: bring its `lo` up.
@@ -40,7 +42,7 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut id, mut bundle, mut state, mut runtime, mut root, mut log) = (None, None, None, None, None, None);
     let (mut tty, mut stdin, mut loopback) = (false, false, false);
-    let (mut log_max_size, mut log_max_files) = (None, 1);
+    let (mut log_max_size, mut log_max_files, mut cgroup) = (None, 1, None);
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -50,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
             "--runtime" => runtime = Some(value()?),
             "--runtime-root" => root = Some(value()?),
             "--log" => log = Some(value()?),
+            "--cgroup" => cgroup = Some(value()?),
             "--log-max-size" => log_max_size = Some(value()?.parse().map_err(|_| "bad --log-max-size")?),
             "--log-max-files" => log_max_files = value()?.parse().map_err(|_| "bad --log-max-files")?,
             "--tty" => tty = true,
@@ -68,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
         log: log.map(PathBuf::from),
         log_max_size,
         log_max_files,
+        cgroup,
         tty,
         stdin,
         loopback,
@@ -231,10 +235,12 @@ fn run(args: &Args, report: &dyn Fn(&str)) -> Result<(), String> {
     }
     // Clean up before announcing the exit: the engine may start the
     // container again at once, with a new shim on the same paths.
+    // The cgroup goes with `delete`: count its OOM kills first.
+    let oom_killed = args.cgroup.as_deref().is_some_and(|c| berth_shim::oom_kills(c) > 0);
     let _ = runtime(args).args(["delete", "--force", &args.id]).output();
     let _ = std::fs::remove_file(paths.attach_socket());
     let tmp = paths.exit_file().with_extension("tmp");
-    let record = format!("{code} {}", rfc3339_now());
+    let record = ExitRecord { code, at: rfc3339_now(), oom_killed }.to_line();
     if std::fs::write(&tmp, &record).and_then(|_| std::fs::rename(&tmp, paths.exit_file())).is_err() {
         return Err("failed to record the exit status".into());
     }

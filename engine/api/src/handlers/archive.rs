@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use berth_core::containers::PathStat;
+use berth_core::containers::{Owners, PathStat};
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, StatusCode};
 use serde::Serialize;
@@ -90,9 +90,10 @@ pub async fn put(
 ) -> Result<StatusCode, ApiError> {
     let path = path_param(&q)?;
     let no_overwrite = flag(&q, "noOverwriteDirNonDir");
+    let owners = if flag(&q, "copyUIDGID") { Owners::ContainerUser } else { Owners::Root };
     let svc = state.containers.clone();
     let reader = body_reader(body);
-    blocking(move || Ok(svc.write_path(&id, &path, reader, no_overwrite)?)).await?;
+    blocking(move || Ok(svc.write_path(&id, &path, reader, no_overwrite, owners)?)).await?;
     Ok(StatusCode::OK)
 }
 

@@ -146,7 +146,8 @@ pub async fn create(
             target: m.target,
             read_only: m.read_only,
             propagation: m.bind_options.map(|b| b.propagation).unwrap_or_default(),
-            nocopy: m.volume_options.is_some_and(|v| v.no_copy),
+            nocopy: m.volume_options.as_ref().is_some_and(|v| v.no_copy),
+            subpath: m.volume_options.map(|v| v.subpath).unwrap_or_default(),
             tmpfs_size: m.tmpfs_options.as_ref().map_or(0, |t| t.size_bytes),
             tmpfs_mode: m.tmpfs_options.as_ref().map_or(0, |t| t.mode),
         })

@@ -91,7 +91,10 @@ fn response(name: &str, id: &str, prev: Option<&StatsSample>, cur: &StatsSample)
         read: cur.read.clone(),
         preread: prev.map_or_else(|| "0001-01-01T00:00:00Z".into(), |p| p.read.clone()),
         pids_stats: PidsStats { current: cur.pids_current, limit: (cur.pids_limit > 0).then_some(cur.pids_limit) },
-        blkio_stats: BlkioStats::default(),
+        blkio_stats: BlkioStats {
+            io_service_bytes_recursive: blkio(&cur.blkio_bytes),
+            io_serviced_recursive: blkio(&cur.blkio_ios),
+        },
         num_procs: 0,
         storage_stats: serde_json::json!({}),
         cpu_stats: cpu(cur),
@@ -102,5 +105,32 @@ fn response(name: &str, id: &str, prev: Option<&StatsSample>, cur: &StatsSample)
             stats: cur.memory_stats.clone(),
             limit: cur.memory_limit,
         },
+        networks: (!cur.networks.is_empty()).then(|| {
+            cur.networks
+                .iter()
+                .map(|(name, n)| {
+                    let stats = NetworkStats {
+                        rx_bytes: n.rx_bytes,
+                        rx_packets: n.rx_packets,
+                        rx_errors: n.rx_errors,
+                        rx_dropped: n.rx_dropped,
+                        tx_bytes: n.tx_bytes,
+                        tx_packets: n.tx_packets,
+                        tx_errors: n.tx_errors,
+                        tx_dropped: n.tx_dropped,
+                    };
+                    (name.clone(), stats)
+                })
+                .collect()
+        }),
     }
+}
+
+/// dockerd sends null, not an empty list, when there is nothing.
+fn blkio(entries: &[berth_core::containers::stats::BlkioEntry]) -> Option<Vec<BlkioStatEntry>> {
+    let out: Vec<_> = entries
+        .iter()
+        .map(|e| BlkioStatEntry { major: e.major, minor: e.minor, op: e.op.clone(), value: e.value })
+        .collect();
+    (!out.is_empty()).then_some(out)
 }

@@ -179,6 +179,8 @@ pub struct BindOptions {
 #[serde(rename_all = "PascalCase", default)]
 pub struct VolumeOptions {
     pub no_copy: bool,
+    /// `volume-subpath` (API 1.45).
+    pub subpath: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -510,6 +512,30 @@ pub struct ContainerStatsResponse {
     pub cpu_stats: CpuStats,
     pub precpu_stats: CpuStats,
     pub memory_stats: MemoryStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networks: Option<BTreeMap<String, NetworkStats>>,
+}
+
+/// One interface in `networks` of a stats sample.
+#[derive(Debug, Default, Serialize)]
+pub struct NetworkStats {
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_dropped: u64,
+}
+
+/// One `blkio_stats` entry.
+#[derive(Debug, Default, Serialize)]
+pub struct BlkioStatEntry {
+    pub major: u64,
+    pub minor: u64,
+    pub op: String,
+    pub value: u64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -521,8 +547,8 @@ pub struct PidsStats {
 
 #[derive(Debug, Default, Serialize)]
 pub struct BlkioStats {
-    pub io_service_bytes_recursive: Option<Vec<serde_json::Value>>,
-    pub io_serviced_recursive: Option<Vec<serde_json::Value>>,
+    pub io_service_bytes_recursive: Option<Vec<BlkioStatEntry>>,
+    pub io_serviced_recursive: Option<Vec<BlkioStatEntry>>,
 }
 
 #[derive(Debug, Default, Serialize)]

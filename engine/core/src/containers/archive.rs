@@ -30,6 +30,17 @@ const GO_MODE_SYMLINK: u32 = 1 << 27;
 const MAX_LINKS: usize = 40;
 
 /// A container's view of its files: the root and its mounts.
+/// Owners of the files an archive writes into a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owners {
+    /// As the archive says (the builder's COPY, which set them).
+    FromArchive,
+    /// The container's root: `docker cp` without `-a`.
+    Root,
+    /// The container's configured user: `docker cp -a` (`copyUIDGID`).
+    ContainerUser,
+}
+
 struct View {
     root: PathBuf,
     /// (container path, host path), longest container path first.
@@ -124,7 +135,11 @@ impl ContainerService {
             let source = match m.kind {
                 MountKind::Bind => PathBuf::from(&m.source),
                 MountKind::Volume => match self.inner.volumes.get(&m.source) {
-                    Ok(v) => v.mountpoint,
+                    Ok(v) if m.subpath.is_empty() => v.mountpoint,
+                    Ok(v) => match super::mounts::volume_subpath(&v.mountpoint, &m.subpath, &m.source) {
+                        Ok(dir) => dir,
+                        Err(_) => continue,
+                    },
                     Err(_) => continue,
                 },
                 // A tmpfs lives only inside the running container.
@@ -179,8 +194,18 @@ impl ContainerService {
         path: &str,
         archive: impl Read,
         no_overwrite_dir_non_dir: bool,
+        owners: Owners,
     ) -> Result<(), ContainerError> {
         self.with_view(name, |c, view| {
+            // Who owns what is written, as dockerd decides it.
+            let chown_to = match owners {
+                Owners::FromArchive => None,
+                Owners::Root => Some((0, 0)),
+                Owners::ContainerUser => {
+                    let (uid, gid, _) = super::spec::resolve_user(&view.root, &c.spec.user)?;
+                    Some((uid, gid))
+                }
+            };
             let p = view.resolve(path, true)?;
             let host = view.host_path(&p);
             let meta = std::fs::metadata(&host).map_err(|_| not_found(path, &c.id))?;
@@ -190,7 +215,7 @@ impl ContainerService {
             let mut tar =
                 tar::Archive::new(crate::compression::decompress(archive).map_err(super::io_err("read", &host))?);
             tar.set_preserve_permissions(true);
-            tar.set_preserve_ownerships(true);
+            tar.set_preserve_ownerships(chown_to.is_none());
             tar.set_overwrite(true);
             for entry in tar.entries().map_err(|e| ContainerError::InvalidParameter(format!("invalid tar: {e}")))? {
                 let mut entry = entry.map_err(|e| ContainerError::InvalidParameter(format!("invalid tar: {e}")))?;
@@ -213,6 +238,11 @@ impl ContainerService {
                     .map_err(|e| ContainerError::InvalidParameter(format!("failed to extract into {path}: {e}")))?;
                 if !inside {
                     return Err(ContainerError::InvalidParameter(format!("refusing to extract outside {path}")));
+                }
+                if let Some((uid, gid)) = chown_to {
+                    let rel = entry.path().map(|p| p.into_owned()).unwrap_or_default();
+                    std::os::unix::fs::lchown(host.join(&rel), Some(uid), Some(gid))
+                        .map_err(super::io_err("chown", &host.join(&rel)))?;
                 }
             }
             Ok(())

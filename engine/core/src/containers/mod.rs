@@ -26,7 +26,7 @@ pub mod tuning;
 mod update;
 pub mod users;
 
-pub use archive::{Change, PathStat};
+pub use archive::{Change, Owners, PathStat};
 pub use commit::{CommitConfig, CommitRequest};
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};

@@ -3,7 +3,7 @@
 //! and the copy of image content into a fresh volume.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,9 @@ pub struct MountSpec {
     pub tmpfs_options: Vec<String>,
     /// A volume created for this container alone (removed with `rm -v`).
     pub anonymous: bool,
+    /// `volume-subpath`: the directory of the volume mounted instead of its root.
+    #[serde(default)]
+    pub subpath: String,
 }
 
 impl MountSpec {
@@ -58,6 +61,7 @@ impl MountSpec {
             nocopy: false,
             tmpfs_options: Vec::new(),
             anonymous: true,
+            subpath: String::new(),
         })
     }
 }
@@ -71,6 +75,7 @@ pub struct MountRequest {
     pub read_only: bool,
     pub propagation: String,
     pub nocopy: bool,
+    pub subpath: String,
     pub tmpfs_size: i64,
     pub tmpfs_mode: u32,
 }
@@ -109,6 +114,7 @@ pub fn parse_bind(spec: &str) -> Result<MountSpec, ContainerError> {
         nocopy: false,
         tmpfs_options: Vec::new(),
         anonymous: false,
+        subpath: String::new(),
     };
     for o in opts.split(',').filter(|o| !o.is_empty()) {
         match o {
@@ -167,7 +173,41 @@ pub fn from_request(r: &MountRequest) -> Result<MountSpec, ContainerError> {
         nocopy: r.nocopy,
         tmpfs_options,
         anonymous: false,
+        subpath: check_subpath(kind, &r.subpath)?,
     })
+}
+
+/// `volume-subpath`: a relative path that stays within the volume.
+fn check_subpath(kind: MountKind, subpath: &str) -> Result<String, ContainerError> {
+    if subpath.is_empty() {
+        return Ok(String::new());
+    }
+    if kind != MountKind::Volume {
+        return Err(bad("invalid mount config: volume-subpath is only for volume mounts"));
+    }
+    let p = Path::new(subpath);
+    if p.is_absolute() || p.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        return Err(bad(format!("invalid mount config: subpath must be a relative path within the volume: {subpath}")));
+    }
+    Ok(subpath.into())
+}
+
+/// The directory `subpath` names in the volume at `dir`, walked one part at
+/// a time so that no symlink (which the container may have planted) leads
+/// the mount out of the volume.
+pub fn volume_subpath(dir: &Path, subpath: &str, volume: &str) -> Result<PathBuf, ContainerError> {
+    let mut at = dir.to_path_buf();
+    for part in Path::new(subpath).components() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(bad(format!("volume-subpath {subpath} of volume {volume} goes through a symlink")))
+            }
+            Ok(_) => {}
+            Err(_) => return Err(bad(format!("volume-subpath {subpath} does not exist in volume {volume}"))),
+        }
+    }
+    Ok(at)
 }
 
 /// `--tmpfs /path[:opts]`.
@@ -182,6 +222,7 @@ pub fn tmpfs(target: &str, opts: &str) -> Result<MountSpec, ContainerError> {
         nocopy: false,
         tmpfs_options: opts.split(',').filter(|o| !o.is_empty()).map(str::to_owned).collect(),
         anonymous: false,
+        subpath: String::new(),
     })
 }
 

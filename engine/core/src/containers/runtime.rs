@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use berth_shim::{parse_exit, ShimPaths, CLOSE_STDIN, EXIT, RESIZE, STDERR, STDIN, STDOUT};
+use berth_shim::{ExitRecord, ShimPaths, CLOSE_STDIN, EXIT, RESIZE, STDERR, STDIN, STDOUT};
 use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
@@ -20,6 +20,9 @@ use super::rootfs::RwLayer;
 use super::spec::{self, EtcFiles, NetworkNs};
 use super::{io_err, ContainerError, ContainerService, Input};
 use crate::network::{resolv, Endpoint};
+
+/// Where containers' cgroups live, under each hierarchy.
+const CGROUP_PARENT: &str = "/berth";
 
 impl ContainerService {
     /// The shim's directory holds UNIX sockets, whose paths must stay under
@@ -58,6 +61,7 @@ impl ContainerService {
                     r.state.status = Status::Running;
                     r.state.pid = pid;
                     r.state.exit_code = 0;
+                    r.state.oom_killed = false;
                     r.state.error.clear();
                     r.state.started_at = Some(now());
                     r.state.finished_at = None;
@@ -108,7 +112,7 @@ impl ContainerService {
         let extra = self.oci_mounts(c, &rw.merged)?;
         let etc = EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv };
         let init = self.init_binary(c)?;
-        let spec = spec::build(c, &rw.merged, &etc, extra, &network, "/berth", init.as_deref())?;
+        let spec = spec::build(c, &rw.merged, &etc, extra, &network, CGROUP_PARENT, init.as_deref())?;
         let config = dirs.exec.join("config.json");
         spec.save(&config)
             .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;
@@ -131,6 +135,8 @@ impl ContainerService {
             .arg(runtime)
             .arg("--runtime-root")
             .arg(self.runtime_root())
+            .arg("--cgroup")
+            .arg(format!("{CGROUP_PARENT}/{}", c.id))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(shim_log);
@@ -249,11 +255,16 @@ impl ContainerService {
                             .volumes
                             .prepare(&m.source)
                             .map_err(|e| ContainerError::InvalidParameter(e.to_string()))?;
-                        if !m.nocopy {
-                            super::mounts::copy_up(rootfs, &m.target, &dir)
-                                .map_err(io_err("copy image content into", &dir))?;
+                        if !m.subpath.is_empty() {
+                            // A part of a volume is mounted as it is: no copy-up.
+                            super::mounts::volume_subpath(&dir, &m.subpath, &m.source)?
+                        } else {
+                            if !m.nocopy {
+                                super::mounts::copy_up(rootfs, &m.target, &dir)
+                                    .map_err(io_err("copy image content into", &dir))?;
+                            }
+                            dir
                         }
-                        dir
                     } else {
                         std::path::PathBuf::from(&m.source)
                     };
@@ -351,15 +362,15 @@ impl ContainerService {
         let paths = self.shim_paths(id);
         let mut record = None;
         for _ in 0..100 {
-            if let Some(r) = std::fs::read_to_string(paths.exit_file()).ok().and_then(|t| parse_exit(&t)) {
+            if let Some(r) = std::fs::read_to_string(paths.exit_file()).ok().and_then(|t| ExitRecord::parse(&t)) {
                 record = Some(r);
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let (code, finished, error) = match record {
-            Some((code, at)) => (code, at, String::new()),
-            None => (255, now(), "the container's shim exited without recording an exit status".to_string()),
+        let (code, finished, oom_killed, error) = match record {
+            Some(r) => (r.code, r.at, r.oom_killed, String::new()),
+            None => (255, now(), false, "the container's shim exited without recording an exit status".to_string()),
         };
         let _ = RwLayer::at(&self.dirs(id).data).unmount();
         let left = self.get(id).map(|c| c.endpoints).unwrap_or_default();
@@ -369,6 +380,7 @@ impl ContainerService {
             r.state.status = Status::Exited;
             r.state.pid = 0;
             r.state.exit_code = code;
+            r.state.oom_killed = oom_killed;
             r.state.finished_at = Some(finished.clone());
             r.state.error = error.clone();
             if let Some(h) = r.state.health.as_mut() {
@@ -385,6 +397,9 @@ impl ContainerService {
         }
         // A restart below starts the container again, which takes the lock.
         drop(starting);
+        if oom_killed {
+            self.emit(&c, "oom", &[]);
+        }
         self.emit(&c, "die", &[("exitCode", code.to_string())]);
         if self.schedule_restart(id, code) {
             return;

@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use oci_spec::runtime::{
-    LinuxBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
-    LinuxResourcesBuilder, MountBuilder, ProcessBuilder, RootBuilder, Spec, UserBuilder,
+    LinuxBuilder, LinuxCpuBuilder, LinuxDevice, LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder,
+    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, MountBuilder, ProcessBuilder, RootBuilder, Spec,
+    UserBuilder,
 };
 
 use super::record::Container;
@@ -215,8 +216,21 @@ pub fn build(
         cpu = cpu.mems(t.cpuset_mems.clone());
     }
     resources = resources.cpu(cpu.build().map_err(err)?);
-    let (devices, device_rules): (Vec<_>, Vec<_>) =
+    let (mut devices, mut device_rules): (Vec<_>, Vec<_>) =
         t.devices.iter().map(tuning::device).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    if s.host.privileged {
+        // Every host device, and the device cgroup open to all.
+        for d in tuning::host_devices() {
+            if devices.iter().any(|n: &LinuxDevice| n.path() == Path::new(&d.path_on_host)) {
+                continue;
+            }
+            // A node that vanished since the walk is simply not there.
+            if let Ok((node, _)) = tuning::device(&d) {
+                devices.push(node);
+            }
+        }
+        device_rules = vec![LinuxDeviceCgroupBuilder::default().allow(true).access("rwm").build().map_err(err)?];
+    }
     if !device_rules.is_empty() {
         resources = resources.devices(device_rules);
     }
@@ -283,7 +297,7 @@ fn resolve_group(rootfs: &Path, group: &str) -> Result<u32, ContainerError> {
 
 /// Resolves `user[:group]` (names or numbers) against the image's
 /// /etc/passwd and /etc/group.
-fn resolve_user(rootfs: &Path, spec: &str) -> Result<(u32, u32, Vec<u32>), ContainerError> {
+pub(super) fn resolve_user(rootfs: &Path, spec: &str) -> Result<(u32, u32, Vec<u32>), ContainerError> {
     if spec.is_empty() {
         return Ok((0, 0, Vec::new()));
     }

@@ -27,6 +27,98 @@ pub struct StatsSample {
     pub pids_limit: u64,
     /// CFS quota periods, how many were throttled, and for how long (ns).
     pub throttling: (u64, u64, u64),
+    /// Per interface of the container's own network namespace.
+    pub networks: BTreeMap<String, NetDev>,
+    /// Block I/O: bytes and operations per device and direction.
+    pub blkio_bytes: Vec<BlkioEntry>,
+    pub blkio_ios: Vec<BlkioEntry>,
+}
+
+/// One interface's counters, from /proc/PID/net/dev.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetDev {
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_dropped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlkioEntry {
+    pub major: u64,
+    pub minor: u64,
+    /// As dockerd reports it: cgroup v1's words (`Read`, `Write`, `Sync`…),
+    /// `read` and `write` on v2.
+    pub op: String,
+    pub value: u64,
+}
+
+/// /proc/PID/net/dev: counters of every interface but loopback.
+fn net_dev(text: &str) -> BTreeMap<String, NetDev> {
+    text.lines()
+        .skip(2)
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let v: Vec<u64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            let name = name.trim();
+            (v.len() >= 12 && name != "lo").then(|| {
+                let d = NetDev {
+                    rx_bytes: v[0],
+                    rx_packets: v[1],
+                    rx_errors: v[2],
+                    rx_dropped: v[3],
+                    tx_bytes: v[8],
+                    tx_packets: v[9],
+                    tx_errors: v[10],
+                    tx_dropped: v[11],
+                };
+                (name.to_string(), d)
+            })
+        })
+        .collect()
+}
+
+/// cgroup v1's blkio files: `MAJ:MIN Op VALUE` lines (and a Total).
+fn blkio_v1(text: &str) -> Vec<BlkioEntry> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (major, minor) = w.next()?.split_once(':')?;
+            let (op, value) = (w.next()?, w.next()?.parse().ok()?);
+            Some(BlkioEntry { major: major.parse().ok()?, minor: minor.parse().ok()?, op: op.to_string(), value })
+        })
+        .collect()
+}
+
+/// cgroup v2's io.stat: `MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=..`, as
+/// (bytes, operations) entries.
+fn io_stat_v2(text: &str) -> (Vec<BlkioEntry>, Vec<BlkioEntry>) {
+    let (mut bytes, mut ios) = (Vec::new(), Vec::new());
+    for l in text.lines() {
+        let mut w = l.split_whitespace();
+        let Some((Ok(major), Ok(minor))) =
+            w.next().and_then(|d| d.split_once(':')).map(|(a, b)| (a.parse(), b.parse()))
+        else {
+            continue;
+        };
+        for kv in w {
+            let Some((k, v)) = kv.split_once('=') else { continue };
+            let Ok(value) = v.parse() else { continue };
+            let entry = |op: &str| BlkioEntry { major, minor, op: op.into(), value };
+            match k {
+                "rbytes" => bytes.push(entry("read")),
+                "wbytes" => bytes.push(entry("write")),
+                "rios" => ios.push(entry("read")),
+                "wios" => ios.push(entry("write")),
+                _ => {}
+            }
+        }
+    }
+    (bytes, ios)
 }
 
 fn read_u64(path: &Path) -> u64 {
@@ -90,6 +182,10 @@ impl ContainerService {
                 let pids = root.join("pids").join(&rel);
                 s.pids_current = read_u64(&pids.join("pids.current"));
                 s.pids_limit = read_u64(&pids.join("pids.max"));
+                let blkio = root.join("blkio").join(&rel);
+                let read = |f: &str| std::fs::read_to_string(blkio.join(f)).unwrap_or_default();
+                s.blkio_bytes = blkio_v1(&read("blkio.throttle.io_service_bytes_recursive"));
+                s.blkio_ios = blkio_v1(&read("blkio.throttle.io_serviced_recursive"));
             }
             CgroupVersion::V2 => {
                 let dir = root.join(&rel);
@@ -105,12 +201,46 @@ impl ContainerService {
                 s.memory_stats = read_kv(&dir.join("memory.stat"));
                 s.pids_current = read_u64(&dir.join("pids.current"));
                 s.pids_limit = read_u64(&dir.join("pids.max"));
+                (s.blkio_bytes, s.blkio_ios) =
+                    io_stat_v2(&std::fs::read_to_string(dir.join("io.stat")).unwrap_or_default());
             }
+        }
+        // The host's interfaces are not the container's to report.
+        if c.spec.host.network_mode != "host" && c.state.pid > 0 {
+            s.networks =
+                net_dev(&std::fs::read_to_string(format!("/proc/{}/net/dev", c.state.pid)).unwrap_or_default());
         }
         // "max" (no limit) reads as 0: report the host's memory as dockerd does.
         if s.memory_limit == 0 || s.memory_limit > (1 << 62) {
             s.memory_limit = crate::system::Host::probe().mem_total;
         }
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_kernel_counters() {
+        let dev =
+            "Inter-|   Receive    |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes\n\
+                   lo: 10 1 0 0 0 0 0 0 10 1 0 0 0 0 0 0\n\
+                   eth0: 1500 12 1 2 0 0 0 0 900 7 3 4 0 0 0 0\n";
+        let n = net_dev(dev);
+        assert_eq!(n.len(), 1);
+        let eth = n["eth0"];
+        assert_eq!((eth.rx_bytes, eth.rx_dropped, eth.tx_bytes, eth.tx_dropped), (1500, 2, 900, 4));
+        let v1 = blkio_v1("8:0 Read 4096\n8:0 Write 512\nTotal 4608\n");
+        assert_eq!(
+            v1,
+            [
+                BlkioEntry { major: 8, minor: 0, op: "Read".into(), value: 4096 },
+                BlkioEntry { major: 8, minor: 0, op: "Write".into(), value: 512 },
+            ]
+        );
+        let (bytes, ios) = io_stat_v2("259:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n");
+        assert_eq!((bytes.len(), ios[1].value, bytes[1].op.as_str()), (2, 2, "write"));
     }
 }

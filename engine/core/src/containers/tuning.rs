@@ -305,6 +305,35 @@ pub fn device(d: &DeviceMapping) -> Result<(LinuxDevice, LinuxDeviceCgroup), Con
     Ok((node, rule))
 }
 
+/// Every device node of the host, as a `--privileged` container sees
+/// them; the pseudo-terminal, shared-memory and queue directories the
+/// container gets its own of, and the console, stay out.
+pub fn host_devices() -> Vec<DeviceMapping> {
+    fn walk(dir: &Path, out: &mut Vec<DeviceMapping>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                let skip = ["pts", "shm", "fd", "mqueue"].iter().any(|s| name == *s);
+                if !skip && !name.to_string_lossy().starts_with('.') {
+                    walk(&path, out);
+                }
+            } else if (ft.is_char_device() || ft.is_block_device()) && path != Path::new("/dev/console") {
+                out.push(DeviceMapping {
+                    path_on_host: path.display().to_string(),
+                    path_in_container: String::new(),
+                    cgroup_permissions: "rwm".into(),
+                });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(Path::new("/dev"), &mut out);
+    out.sort_by(|a, b| a.path_on_host.cmp(&b.path_on_host));
+    out
+}
+
 /// `/dev/shm`'s mount options with the container's size.
 pub fn shm_options(size: i64) -> Vec<String> {
     let size = if size > 0 { size } else { DEFAULT_SHM_SIZE };

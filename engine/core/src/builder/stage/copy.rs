@@ -85,7 +85,8 @@ impl Build<'_> {
         let (id, path) = (cid.clone(), tar_path.clone());
         let written = tokio::task::spawn_blocking(move || {
             let file = std::fs::File::open(&path).map_err(crate::builder::io("open", &path))?;
-            containers.write_path(&id, "/", std::io::BufReader::new(file), false).map_err(BuildError::from)
+            let owners = crate::containers::Owners::FromArchive;
+            containers.write_path(&id, "/", std::io::BufReader::new(file), false, owners).map_err(BuildError::from)
         })
         .await
         .map_err(|e| BuildError::Invalid(format!("copy task failed: {e}")))
