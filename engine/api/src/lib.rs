@@ -4,6 +4,7 @@
 
 mod blocking_io;
 pub mod body;
+mod detach;
 pub mod error;
 mod handlers;
 pub mod hijack;

@@ -12,6 +12,7 @@ use http::header::CONTENT_TYPE;
 use http::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::detach::{self, Escape};
 use crate::error::ApiError;
 use crate::hijack::{Hijack, StreamKind};
 use crate::query::{flag, Params};
@@ -63,7 +64,9 @@ pub async fn logs(
 }
 
 /// `POST /containers/{id}/attach`: the container's streams over a hijacked
-/// connection, before or after it starts, until it exits.
+/// connection, before or after it starts: with `logs`, what it wrote so far,
+/// then with `stream` what it writes until it exits or the client types
+/// the detach keys (on a terminal).
 pub async fn attach(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -74,20 +77,45 @@ pub async fn attach(
     let hub = state.containers.hub(&c.id)?;
     let (want_stdin, want_stdout, want_stderr) = (flag(&q, "stdin"), flag(&q, "stdout"), flag(&q, "stderr"));
     let kind = StreamKind::for_container(c.spec.tty);
-    let stdin_once = c.spec.stdin_once;
+    // A terminal's stdin stays open when its client goes, as in dockerd:
+    // `docker run -it` then detaching must not end the shell.
+    let stdin_once = c.spec.stdin_once && !c.spec.tty;
+    let live = flag(&q, "stream");
+    // Detaching is a terminal's gesture, as in dockerd.
+    let mut escape = match c.spec.tty && want_stdin {
+        true => Some(Escape::parse(q.get("detachKeys").map(String::as_str).unwrap_or(""))?),
+        false => None,
+    };
+    let replay = LogOptions { stdout: want_stdout, stderr: want_stderr, ..Default::default() };
+    // A container that keeps no log has nothing to replay.
+    let past = if flag(&q, "logs") { state.containers.logs(&c.id, replay).ok() } else { None };
     let mut output = hub.subscribe();
     let mut exits = hub.exits();
     let already_exited = c.state.status != Status::Running && c.state.status != Status::Created;
     Ok(hijack.respond(kind, move |io| async move {
         let (mut rd, mut wr) = tokio::io::split(io);
-        if want_stdin {
+        let (detach_tx, detached) = detach::signal();
+        tokio::pin!(detached);
+        if want_stdin && live {
             let hub = hub.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 32 * 1024];
                 loop {
-                    match rd.read(&mut buf).await {
+                    let n = match rd.read(&mut buf).await {
                         Ok(0) | Err(_) => break,
-                        Ok(n) => hub.send(Input::Stdin(Bytes::copy_from_slice(&buf[..n]))),
+                        Ok(n) => n,
+                    };
+                    let (typed, detach) = match escape.as_mut() {
+                        Some(e) => e.feed(&buf[..n]),
+                        None => (buf[..n].to_vec(), false),
+                    };
+                    if !typed.is_empty() {
+                        hub.send(Input::Stdin(Bytes::from(typed)));
+                    }
+                    if detach {
+                        // The container keeps its stdin: another attach may use it.
+                        let _ = detach_tx.send(());
+                        return;
                     }
                 }
                 if stdin_once {
@@ -102,10 +130,20 @@ pub async fn attach(
                 StreamKind::Multiplexed => frame(if stream == 2 { StdStream::Stderr } else { StdStream::Stdout }, data),
             })
         };
-        if !already_exited {
+        if let Some(mut past) = past {
+            while let Some(line) = past.next().await {
+                if let Some(b) = send(line.stream, &line.text) {
+                    if wr.write_all(&b).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if live && !already_exited {
             let start = exits.borrow_and_update().count;
             loop {
                 tokio::select! {
+                    () = &mut detached => break,
                     msg = output.recv() => match msg {
                         Ok((stream, data)) => {
                             if let Some(b) = send(stream, &data) {

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::body::JsonBody;
+use crate::detach::{self, Escape};
 use crate::error::ApiError;
 use crate::hijack::{Hijack, StreamKind};
 use crate::query::Params;
@@ -22,6 +23,9 @@ pub async fn create(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<ExecConfigRequest>,
 ) -> Result<(StatusCode, Json<IdResponse>), ApiError> {
+    if req.tty {
+        Escape::parse(&req.detach_keys)?;
+    }
     let config = ExecConfig {
         cmd: req.cmd.unwrap_or_default(),
         env: req.env.unwrap_or_default(),
@@ -32,6 +36,7 @@ pub async fn create(
         attach_stdout: req.attach_stdout,
         attach_stderr: req.attach_stderr,
         privileged: req.privileged,
+        detach_keys: req.detach_keys,
     };
     let id = state.containers.exec_create(&id, config)?;
     Ok((StatusCode::CREATED, Json(IdResponse { id })))
@@ -75,11 +80,33 @@ pub async fn start(
     let (want_out, want_err) = (rec.config.attach_stdout, rec.config.attach_stderr);
     let kind = StreamKind::for_container(tty);
     let containers = state.containers.clone();
+    // Detaching is a terminal's gesture; the keys were checked at create.
+    let mut escape = if tty { Escape::parse(&rec.config.detach_keys).ok() } else { None };
     Ok(hijack.respond(kind, move |conn| async move {
         let (mut rd, mut wr) = tokio::io::split(conn);
+        let (detach_tx, detached) = detach::signal();
+        tokio::pin!(detached);
         if let Some(mut stdin) = io.stdin {
             tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut rd, &mut stdin).await;
+                let mut buf = vec![0u8; 32 * 1024];
+                loop {
+                    let n = match rd.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let (typed, detach) = match escape.as_mut() {
+                        Some(e) => e.feed(&buf[..n]),
+                        None => (buf[..n].to_vec(), false),
+                    };
+                    if stdin.write_all(&typed).await.is_err() || stdin.flush().await.is_err() {
+                        break;
+                    }
+                    if detach {
+                        // The process runs on, its terminal left open.
+                        let _ = detach_tx.send(());
+                        return;
+                    }
+                }
                 let _ = stdin.shutdown().await;
             });
         }
@@ -101,7 +128,18 @@ pub async fn start(
             }
         }
         drop(tx);
-        while let Some((stream, data)) = rx.recv().await {
+        let mut left = false;
+        loop {
+            let (stream, data) = tokio::select! {
+                () = &mut detached => {
+                    left = true;
+                    break;
+                }
+                next = rx.recv() => match next {
+                    Some(chunk) => chunk,
+                    None => break,
+                },
+            };
             let out = match kind {
                 StreamKind::Raw => data,
                 StreamKind::Multiplexed => frame(stream, &data),
@@ -111,8 +149,10 @@ pub async fn start(
             }
         }
         // The client asks for the exit code as soon as the stream ends:
-        // have it recorded first.
-        containers.exec_wait(&id).await;
+        // have it recorded first (unless it detached, and the process runs on).
+        if !left {
+            containers.exec_wait(&id).await;
+        }
         let _ = wr.flush().await;
         let _ = wr.shutdown().await;
     }))
@@ -147,7 +187,7 @@ pub async fn inspect(
         open_stdout: r.config.attach_stdout,
         can_remove: false,
         container_id: r.container_id,
-        detach_keys: String::new(),
+        detach_keys: r.config.detach_keys.clone(),
         pid: r.pid.into(),
     }))
 }

@@ -440,6 +440,7 @@ pub struct ExecConfigRequest {
     pub privileged: bool,
     pub user: String,
     pub working_dir: String,
+    pub detach_keys: String,
 }
 
 /// `POST /exec/{id}/start`.

@@ -25,6 +25,8 @@ pub struct ExecConfig {
     pub attach_stdout: bool,
     pub attach_stderr: bool,
     pub privileged: bool,
+    /// The keys that detach a terminal from it (empty: ctrl-p ctrl-q).
+    pub detach_keys: String,
 }
 
 #[derive(Debug, Clone)]
