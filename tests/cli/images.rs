@@ -442,3 +442,110 @@ async fn distribution_inspect_and_offline_search() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not offer search"), "{out:?}");
 }
+
+/// A TCP proxy to `upstream` that sends the responses at about 4 MB/s, so
+/// a pull through it can be interrupted halfway; returns its address.
+fn slow_proxy(upstream: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = std::net::TcpStream::connect(&upstream) else { continue };
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || std::io::copy(&mut c_in, &mut s_out));
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n) = std::io::Read::read(&mut s_in, &mut buf) {
+                    if n == 0 || std::io::Write::write_all(&mut c_out, &buf[..n]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(4));
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Bytes no compressor shrinks (xorshift), so the layer stays big.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len / 8)
+        .flat_map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn engine_killed_mid_pull_leaves_a_consistent_store() {
+    let (reg, _fx, mut d) = setup().await;
+    let base = fixtures::gzip(&fixtures::busybox_rootfs(), fixtures::DOCKER_LAYER_GZIP);
+    const BIG: usize = 24 << 20;
+    let big =
+        fixtures::gzip(&LayerBuilder::new().file("big.bin", 0o644, &noise(BIG)).finish(), fixtures::DOCKER_LAYER_GZIP);
+    let layers = [&base, &big];
+    let config = fixtures::config(fixtures::host_arch(), &layers);
+    fixtures::push_image(&reg, "big", fixtures::DOCKER_MANIFEST, fixtures::DOCKER_CONFIG, &config, &layers).await;
+    let slow = slow_proxy(reg.addr.clone());
+    let image = format!("{slow}/{REPO}:big");
+
+    // Pull through the slow proxy and kill the engine once the big layer is
+    // half-way in the ingest area.
+    let mut pull = d.docker_cmd();
+    let mut pull = pull.args(["pull", &image]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let ingest = d.data_root.join("image/content/ingest");
+    let in_flight = || -> u64 {
+        walkdir(&ingest).iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).max().unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while in_flight() < (BIG / 4) as u64 {
+        assert!(std::time::Instant::now() < deadline, "the pull never got going");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    d.crash();
+    let _ = pull.kill();
+    let _ = pull.wait();
+    d.restart();
+
+    // No half image, no blob that fails its digest, nothing left in flight.
+    assert_eq!(d.docker_ok(&["images", "--format", "{{.Tag}}"]).trim(), "");
+    for blob in walkdir(&d.data_root.join("image/content/blobs/sha256")) {
+        let hex: String = <sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&blob).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(blob.file_name().unwrap().to_string_lossy(), hex, "a stored blob fails its digest");
+    }
+    assert!(walkdir(&ingest).is_empty(), "ingest not cleaned");
+    // Layers unpacked before the kill belong to no image: collected.
+    let left: Vec<String> = std::fs::read_dir(d.data_root.join("overlay2"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "snapshots left behind: {left:?}");
+
+    // And the same pull then completes, with the whole layer.
+    d.docker_ok(&["pull", "-q", &format!("{}/{REPO}:big", reg.addr)]);
+    let size = d.docker_ok(&["run", "--rm", &format!("{}/{REPO}:big", reg.addr), "wc", "-c", "/big.bin"]);
+    assert_eq!(size.split_whitespace().next(), Some(BIG.to_string().as_str()));
+}
+
+/// Every file under `dir`, recursively.
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
