@@ -244,6 +244,9 @@ async fn volume_subpaths_and_cp_ownership() {
     // Only the subdirectory is mounted.
     let part = "type=volume,src=shared,dst=/part,volume-subpath=sub";
     assert_eq!(d.docker_ok(&["run", "--rm", "--mount", part, &img, "ls", "/part"]), "f\n");
+    // Mounted from a staging mount of the checked directory, gone once the container has its own.
+    let staged = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!staged.contains(&format!("{}/", d.dir().display())) || !staged.contains("subpath-"), "{staged}");
     d.docker_ok(&["create", "--name", "holder", "--mount", part, &img, "true"]);
     assert!(d.docker_ok(&["cp", "holder:/part/f", "-"]).contains("in-sub"));
     // Never out of the volume, nor onto what is not there.

@@ -2,10 +2,13 @@
 //! bind, volume and tmpfs mounts, anonymous volumes for image `VOLUME`s,
 //! and the copy of image content into a fresh volume.
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use nix::errno::Errno;
 
 use super::ContainerError;
 use crate::volumes::VolumeService;
@@ -192,22 +195,59 @@ fn check_subpath(kind: MountKind, subpath: &str) -> Result<String, ContainerErro
     Ok(subpath.into())
 }
 
-/// The directory `subpath` names in the volume at `dir`, walked one part at
-/// a time so that no symlink (which the container may have planted) leads
-/// the mount out of the volume.
-pub fn volume_subpath(dir: &Path, subpath: &str, volume: &str) -> Result<PathBuf, ContainerError> {
-    let mut at = dir.to_path_buf();
-    for part in Path::new(subpath).components() {
-        at.push(part);
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(bad(format!("volume-subpath {subpath} of volume {volume} goes through a symlink")))
-            }
-            Ok(_) => {}
-            Err(_) => return Err(bad(format!("volume-subpath {subpath} does not exist in volume {volume}"))),
+/// Opens the directory `subpath` names in the volume at `dir` (O_PATH),
+/// refusing symlinks on the way and any way out of the volume.
+fn open_volume_subpath(dir: &Path, subpath: &str, volume: &str) -> Result<OwnedFd, ContainerError> {
+    use nix::fcntl::{open, openat2, OFlag, OpenHow, ResolveFlag};
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let root = open(dir, flags, nix::sys::stat::Mode::empty())
+        .map_err(|e| ContainerError::Internal(format!("failed to open volume {volume}: {e}")))?;
+    let how = OpenHow::new().flags(flags).resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    openat2(&root, subpath, how).map_err(|e| match e {
+        Errno::ELOOP | Errno::EXDEV => {
+            bad(format!("volume-subpath {subpath} of volume {volume} goes through a symlink"))
         }
+        Errno::ENOENT => bad(format!("volume-subpath {subpath} does not exist in volume {volume}")),
+        Errno::ENOTDIR => bad(format!("volume-subpath {subpath} of volume {volume} is not a directory")),
+        e => ContainerError::Internal(format!("failed to open volume-subpath {subpath} of volume {volume}: {e}")),
+    })
+}
+
+/// A volume subpath bind-mounted at a staging path in the engine's own
+/// mount namespace, where the runtime mounts it from: the mount is made
+/// through the descriptor [`open_volume_subpath`] checked, so it is that very
+/// directory whatever a container sharing the volume does to the path
+/// meanwhile. Unmounted when dropped, once the container has its own mount.
+pub struct StagedSubpath(PathBuf);
+
+impl StagedSubpath {
+    pub fn new(dir: &Path, subpath: &str, volume: &str, at: PathBuf) -> Result<Self, ContainerError> {
+        let fd = open_volume_subpath(dir, subpath, volume)?;
+        std::fs::create_dir_all(&at).map_err(super::io_err("create", &at))?;
+        let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        nix::mount::mount(Some(source.as_str()), &at, None::<&str>, nix::mount::MsFlags::MS_BIND, None::<&str>)
+            .map_err(|e| ContainerError::Internal(format!("failed to stage volume-subpath {subpath}: {e}")))?;
+        Ok(Self(at))
     }
-    Ok(at)
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for StagedSubpath {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// The path of [`open_volume_subpath`]'s directory as it is now (for the
+/// archive API, which resolves paths within the container itself).
+pub fn volume_subpath(dir: &Path, subpath: &str, volume: &str) -> Result<PathBuf, ContainerError> {
+    let fd = open_volume_subpath(dir, subpath, volume)?;
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map_err(|e| ContainerError::Internal(format!("failed to resolve volume-subpath {subpath}: {e}")))
 }
 
 /// `--tmpfs /path[:opts]`.

@@ -109,7 +109,8 @@ impl ContainerService {
             // The host's own resolvers work here, loopback ones included.
             write(&resolv, std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())?;
         }
-        let extra = self.oci_mounts(c, &rw.merged)?;
+        // Staged volume subpaths must stay until the runtime has mounted them.
+        let (extra, _pinned) = self.oci_mounts(c, &rw.merged)?;
         let etc = EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv };
         let init = self.init_binary(c)?;
         let spec = spec::build(c, &rw.merged, &etc, extra, &network, CGROUP_PARENT, init.as_deref())?;
@@ -232,14 +233,17 @@ impl ContainerService {
 
     /// The container's mounts in OCI form; volumes are prepared (and filled
     /// from the image on first use) on the way.
+    /// Volume subpaths are staged mounts, returned with the mounts: they must
+    /// stay until the runtime has created the container.
     fn oci_mounts(
         &self,
         c: &super::Container,
         rootfs: &std::path::Path,
-    ) -> Result<Vec<oci_spec::runtime::Mount>, ContainerError> {
+    ) -> Result<(Vec<oci_spec::runtime::Mount>, Vec<super::mounts::StagedSubpath>), ContainerError> {
         use super::mounts::MountKind;
         let build = |m: oci_spec::runtime::MountBuilder| m.build().map_err(|e| ContainerError::Internal(e.to_string()));
         let mut out = Vec::new();
+        let mut pinned = Vec::new();
         for m in &c.mounts {
             let mount = oci_spec::runtime::MountBuilder::default().destination(&m.target);
             out.push(match m.kind {
@@ -257,7 +261,11 @@ impl ContainerService {
                             .map_err(|e| ContainerError::InvalidParameter(e.to_string()))?;
                         if !m.subpath.is_empty() {
                             // A part of a volume is mounted as it is: no copy-up.
-                            super::mounts::volume_subpath(&dir, &m.subpath, &m.source)?
+                            let at = self.dirs(&c.id).exec.join(format!("subpath-{}", pinned.len()));
+                            let staged = super::mounts::StagedSubpath::new(&dir, &m.subpath, &m.source, at)?;
+                            let path = staged.path().to_path_buf();
+                            pinned.push(staged);
+                            path
                         } else {
                             if !m.nocopy {
                                 super::mounts::copy_up(rootfs, &m.target, &dir)
@@ -277,7 +285,7 @@ impl ContainerService {
                 }
             });
         }
-        Ok(out)
+        Ok((out, pinned))
     }
 
     /// Gives up on a shim that created a container we cannot run.
