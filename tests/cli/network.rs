@@ -494,3 +494,54 @@ async fn outside_traffic_udp_and_port_ranges() {
     std::net::UdpSocket::bind(("0.0.0.0", udp)).expect("udp port still held after rm");
     drop(taken);
 }
+
+#[tokio::test]
+async fn links_legacy_and_on_user_networks() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    // Legacy links on the default bridge: /etc/hosts and the variables.
+    d.docker_ok(&["run", "-d", "--name", "db", "-e", "SECRET=s3", "--expose", "5432", &img, "sleep", "300"]);
+    let ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.IPAddress}}", "db"]).trim().to_string();
+    let host = d.docker_ok(&["inspect", "--format", "{{.Config.Hostname}}", "db"]).trim().to_string();
+    let seen =
+        d.docker_ok(&["run", "--rm", "--name", "web", "--link", "db:data", &img, "sh", "-c", "env; cat /etc/hosts"]);
+    for line in [
+        "DATA_NAME=/web/data".to_string(),
+        "DATA_ENV_SECRET=s3".to_string(),
+        format!("DATA_PORT=tcp://{ip}:5432"),
+        format!("DATA_PORT_5432_TCP_ADDR={ip}"),
+        "DATA_PORT_5432_TCP_PROTO=tcp".to_string(),
+        format!("{ip}\tdata {host} db"),
+    ] {
+        assert!(seen.lines().any(|l| l == line), "{line} missing from:\n{seen}");
+    }
+    assert!(!seen.contains("DATA_ENV_PATH="), "{seen}");
+    d.docker_ok(&["create", "--name", "idle", &img, "true"]);
+    let stopped = d.docker(&["run", "--rm", "--link", "idle", &img, "true"]);
+    assert!(
+        text(&stopped.stderr).contains("Cannot link to a non running container: /idle AS"),
+        "{}",
+        text(&stopped.stderr)
+    );
+    let missing = d.docker(&["run", "--rm", "--link", "nope:x", &img, "true"]);
+    assert!(text(&missing.stderr).contains("could not get container for nope"), "{}", text(&missing.stderr));
+
+    // On a user-defined network: a name only the linking container resolves.
+    d.docker_ok(&["network", "create", "--subnet", "10.99.41.0/24", "linknet"]);
+    d.docker_ok(&["run", "-d", "--name", "api", "--network", "linknet", &img, "sleep", "300"]);
+    let api_ip = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.Networks.linknet.IPAddress}}", "api"]);
+    let resolve = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm", "--network", "linknet"];
+        args.extend_from_slice(extra);
+        let script = "nslookup backend 2>/dev/null | sed -n '/^Name:/,$ s/^Address: *//p' | tail -n 1";
+        args.extend([img.as_str(), "sh", "-c", script]);
+        d.docker_ok(&args).trim().to_string()
+    };
+    assert_eq!(resolve(&["--link", "api:backend"]), api_ip.trim());
+    assert_eq!(resolve(&[]), "");
+    // Connected with a link: inspect shows it.
+    d.docker_ok(&["run", "-d", "--name", "late", &img, "sleep", "300"]);
+    d.docker_ok(&["network", "connect", "--link", "api:svc", "linknet", "late"]);
+    let links = d.docker_ok(&["inspect", "--format", "{{json .NetworkSettings.Networks.linknet.Links}}", "late"]);
+    assert_eq!(links.trim(), r#"["api:svc"]"#);
+    d.docker_ok(&["rm", "-f", "db", "idle", "api", "late"]);
+}

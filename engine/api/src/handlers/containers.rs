@@ -109,6 +109,13 @@ pub async fn create(
                 memory_swap: host.memory_swap,
             },
             init: host.init,
+            links: host
+                .links
+                .clone()
+                .unwrap_or_default()
+                .iter()
+                .map(|l| berth_core::containers::links::Link::parse(l))
+                .collect::<Result<_, _>>()?,
             log: {
                 let wire = host.log_config.unwrap_or_default();
                 LogConfig { driver: wire.driver.unwrap_or_default(), options: wire.config.unwrap_or_default() }
@@ -223,6 +230,7 @@ fn endpoint_settings(state: &AppState, c: &Container) -> std::collections::BTree
                 ip_prefix_len: ep.map_or(0, |e| e.prefix),
                 mac_address: ep.map(|e| e.mac.clone()).unwrap_or_default(),
                 aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
+                links: (!att.links.is_empty()).then(|| att.links.iter().map(|l| l.to_spec()).collect()),
                 dns_names: ep.map(|e| e.dns_names.clone()).filter(|n| !n.is_empty() && name != "bridge"),
                 ipam_config: att.ipv4_address.map(|ip| EndpointIpam { ipv4_address: ip.to_string() }),
             };

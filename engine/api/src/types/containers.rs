@@ -43,6 +43,7 @@ pub struct NetworkingConfig {
 #[serde(rename_all = "PascalCase", default)]
 pub struct EndpointConfig {
     pub aliases: Option<Vec<String>>,
+    pub links: Option<Vec<String>>,
     #[serde(rename = "IPAMConfig")]
     pub ipam_config: Option<EndpointIpamRequest>,
 }
@@ -64,7 +65,13 @@ impl EndpointConfig {
                 ip.parse().map_err(|_| crate::error::ApiError::bad_request(format!("invalid IPv4 address: {ip}")))
             })
             .transpose()?;
-        Ok(berth_core::containers::NetworkAttachment { aliases: self.aliases.unwrap_or_default(), ipv4_address })
+        let links = self
+            .links
+            .unwrap_or_default()
+            .iter()
+            .map(|l| berth_core::containers::links::Link::parse(l))
+            .collect::<Result<_, _>>()?;
+        Ok(berth_core::containers::NetworkAttachment { aliases: self.aliases.unwrap_or_default(), ipv4_address, links })
     }
 }
 
@@ -99,6 +106,7 @@ pub struct HostConfig {
     pub publish_all_ports: bool,
     pub log_config: Option<LogConfigWire>,
     pub init: Option<bool>,
+    pub links: Option<Vec<String>>,
     pub extra_hosts: Option<Vec<String>>,
     pub dns: Option<Vec<String>>,
     pub dns_search: Option<Vec<String>>,
@@ -366,6 +374,7 @@ pub struct EndpointSettings {
     pub ip_prefix_len: u8,
     pub mac_address: String,
     pub aliases: Option<Vec<String>>,
+    pub links: Option<Vec<String>>,
     #[serde(rename = "DNSNames")]
     pub dns_names: Option<Vec<String>>,
     #[serde(rename = "IPAMConfig")]

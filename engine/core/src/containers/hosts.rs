@@ -27,11 +27,16 @@ pub(super) fn extra_hosts(c: &Container, gateway: std::net::Ipv4Addr) -> String 
         .collect()
 }
 
-/// The hosts file of `c`: the base, `--add-host`, and its own addresses
-/// under its hostname.
-pub(super) fn hosts_text(c: &Container, endpoints: &[Endpoint], default_gateway: std::net::Ipv4Addr) -> String {
+/// The hosts file of `c`: the base, `--add-host`, legacy `links` lines, and
+/// its own addresses under its hostname.
+pub(super) fn hosts_text(
+    c: &Container,
+    endpoints: &[Endpoint],
+    default_gateway: std::net::Ipv4Addr,
+    links: &str,
+) -> String {
     let gateway = endpoints.first().map_or(default_gateway, |e| e.gateway);
-    let mut text = format!("{BASE}{}", extra_hosts(c, gateway));
+    let mut text = format!("{BASE}{}{links}", extra_hosts(c, gateway));
     let host = &c.spec.hostname;
     let names =
         if c.spec.domainname.is_empty() { host.clone() } else { format!("{host}.{} {host}", c.spec.domainname) };

@@ -11,6 +11,7 @@ pub mod health;
 mod hosts;
 mod hub;
 mod lifecycle;
+pub mod links;
 pub mod logging;
 pub mod logs;
 pub mod mounts;

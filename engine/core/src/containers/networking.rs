@@ -60,6 +60,12 @@ impl ContainerService {
             ip: att.ipv4_address,
             aliases: att.aliases.clone(),
             dns_names,
+            links: att
+                .links
+                .iter()
+                .chain(c.spec.host.links.iter().filter(|_| index == 0))
+                .map(|l| (l.alias.clone(), l.target.clone()))
+                .collect(),
             default_route: index == 0,
             upstream_dns: resolv::upstream_servers(&c.spec.host.dns),
         };

@@ -44,6 +44,9 @@ pub struct NetworkAttachment {
     pub aliases: Vec<String>,
     /// A fixed address (`--ip`).
     pub ipv4_address: Option<std::net::Ipv4Addr>,
+    /// Names only this container resolves there (an endpoint's `Links`).
+    #[serde(default)]
+    pub links: Vec<super::links::Link>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -87,6 +90,10 @@ pub struct HostSpec {
     /// `--init`; unset follows the engine's `init` setting at each start.
     #[serde(default)]
     pub init: Option<bool>,
+    /// `--link`: legacy links on the default bridge, names on the primary
+    /// user-defined network.
+    #[serde(default)]
+    pub links: Vec<super::links::Link>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

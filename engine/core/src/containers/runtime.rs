@@ -96,7 +96,8 @@ impl ContainerService {
         let write = |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(io_err("write", p));
         write(&hostname, format!("{}\n", c.spec.hostname))?;
         let gateway = self.inner.network.bridge().gateway();
-        write(&hosts, hosts::hosts_text(c, &[], gateway))?;
+        let legacy = self.legacy_links(c)?;
+        write(&hosts, hosts::hosts_text(c, &[], gateway, &legacy.hosts))?;
         write(&resolv, hosts::resolv_text(c, None))?;
         std::fs::create_dir_all(&dirs.exec).map_err(io_err("create", &dirs.exec))?;
         if !c.spec.working_dir.is_empty() {
@@ -113,7 +114,17 @@ impl ContainerService {
         let (extra, _pinned) = self.oci_mounts(c, &rw.merged)?;
         let etc = EtcFiles { hosts: &hosts, hostname: &hostname, resolv_conf: &resolv };
         let init = self.init_binary(c)?;
-        let spec = spec::build(c, &rw.merged, &etc, extra, &network, CGROUP_PARENT, init.as_deref())?;
+        // Links' variables join the process's environment, not the record's.
+        let linked;
+        let for_spec = if legacy.env.is_empty() {
+            c
+        } else {
+            let mut with = c.clone();
+            with.spec.env.extend(legacy.env.iter().cloned());
+            linked = with;
+            &linked
+        };
+        let spec = spec::build(for_spec, &rw.merged, &etc, extra, &network, CGROUP_PARENT, init.as_deref())?;
         let config = dirs.exec.join("config.json");
         spec.save(&config)
             .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;
@@ -190,7 +201,7 @@ impl ContainerService {
         let ready = async {
             if let Some(primary) = endpoints.first() {
                 // Before the process runs: it may resolve names at once.
-                write(&hosts, hosts::hosts_text(c, &endpoints, gateway))?;
+                write(&hosts, hosts::hosts_text(c, &endpoints, gateway, &legacy.hosts))?;
                 let embedded = self.inner.network.has_dns(&primary.network_id).await.then_some(primary.gateway);
                 write(&resolv, hosts::resolv_text(c, embedded))?;
             }

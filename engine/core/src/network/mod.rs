@@ -97,6 +97,9 @@ pub struct Endpoint {
     pub aliases: Vec<String>,
     /// Names the embedded DNS server answers with this address.
     pub dns_names: Vec<String>,
+    /// (alias, container name): names only this container resolves (links).
+    #[serde(default)]
+    pub links: Vec<(String, String)>,
     /// Published ports with the host ports actually bound (on the
     /// container's first network only).
     pub ports: Vec<PortBinding>,
@@ -114,6 +117,8 @@ pub struct Attach {
     pub ip: Option<Ipv4Addr>,
     pub aliases: Vec<String>,
     pub dns_names: Vec<String>,
+    /// (alias, container name): names only this container resolves (links).
+    pub links: Vec<(String, String)>,
     /// The default route goes through the first network only.
     pub default_route: bool,
     /// Where the embedded DNS server sends names it does not know
@@ -127,6 +132,7 @@ struct Member {
     container_id: String,
     names: Vec<String>,
     upstream_dns: Vec<Ipv4Addr>,
+    links: Vec<(String, String)>,
 }
 
 /// A bridge network: the default one (`bridge`) or a user-defined one.
@@ -412,6 +418,7 @@ impl NetworkService {
             container_id: container_id.into(),
             names: ep.dns_names.clone(),
             upstream_dns: upstream_dns.to_vec(),
+            links: ep.links.clone(),
         };
         self.members().entry(ep.network_id.clone()).or_default().insert(ep.ip, member);
         match self.get(&ep.network_id) {
@@ -506,6 +513,7 @@ impl NetworkService {
                 container_id: req.container_id.clone(),
                 names: req.dns_names.clone(),
                 upstream_dns: req.upstream_dns.clone(),
+                links: req.links.clone(),
             };
             used.insert(ip, member);
             ip
@@ -524,6 +532,7 @@ impl NetworkService {
             mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
             aliases: req.aliases,
             dns_names: req.dns_names,
+            links: req.links,
             ports: Vec::new(),
         };
         let plug = link::Plug {
@@ -587,13 +596,18 @@ impl NameBook {
 impl dns::Resolve for NameBook {
     fn lookup(&self, src: Ipv4Addr, name: &str) -> Option<Vec<Ipv4Addr>> {
         let inner = self.service.upgrade()?;
-        let (_, nets) = self.scope(&inner, src)?;
+        let (asker, nets) = self.scope(&inner, src)?;
         let names: Vec<(String, String)> = {
             let all = inner.networks.lock().unwrap_or_else(|p| p.into_inner());
             all.iter().filter(|n| nets.contains(&n.id)).map(|n| (n.id.clone(), n.name.to_lowercase())).collect()
         };
         let members = inner.members.lock().unwrap_or_else(|p| p.into_inner());
         let name = name.trim_end_matches('.').to_lowercase();
+        // A link's alias stands for its container, for the linking one only.
+        let name = match asker.links.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(&name)) {
+            Some((_, target)) => target.to_lowercase(),
+            None => name,
+        };
         let mut found = Vec::new();
         for (net_id, net_name) in &names {
             // `name` or `name.network`, as Docker answers.
