@@ -163,6 +163,10 @@ async fn export_diff_and_workdir_creation() {
     for line in ["A /made", "A /made/here/f", "D /etc/group", "C /etc"] {
         assert!(diff.lines().any(|l| l == line), "{line} missing from:\n{diff}");
     }
+    // The engine's own files are not the container's changes.
+    assert!(!diff.contains("/etc/hosts") && !diff.contains("/etc/resolv.conf"), "{diff}");
+    d.docker_ok(&["run", "--name", "quiet", "--init", &img, "true"]);
+    assert_eq!(d.docker_ok(&["diff", "quiet"]), "");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fs.tar");
     d.docker_ok(&["export", "-o", out.to_str().unwrap(), "changer"]);

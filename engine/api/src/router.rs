@@ -5,7 +5,7 @@ use axum::Router;
 
 use crate::error::ApiError;
 use crate::handlers::{
-    archive, attach, auth, build, containers, events, exec, images, networks, stats, system, volumes,
+    archive, attach, auth, build, containers, events, exec, images, networks, stats, swarm, system, volumes,
 };
 use crate::state::AppState;
 
@@ -65,6 +65,15 @@ pub fn router(state: AppState) -> Router {
         .route("/distribution/{*name}", get(images::distribution))
         // Names contain `/`: `{name}/json`, `{name}/history`, `{name}/tag` are split in the handlers.
         .route("/images/{*name}", get(images::get_named).post(images::post_named).delete(images::delete))
+        .route("/swarm", get(swarm::not_manager))
+        .route("/swarm/leave", post(swarm::leave))
+        .route("/swarm/init", post(swarm::unsupported))
+        .route("/swarm/join", post(swarm::unsupported))
+        .route("/nodes", get(swarm::not_manager))
+        .route("/services", get(swarm::not_manager))
+        .route("/tasks", get(swarm::not_manager))
+        .route("/secrets", get(swarm::not_manager))
+        .route("/configs", get(swarm::not_manager))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(state)

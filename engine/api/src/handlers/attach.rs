@@ -131,6 +131,10 @@ pub async fn attach(
             })
         };
         if let Some(mut past) = past {
+            // The log is there at once; dockerd's reply comes a moment after
+            // its 101, and clients that read the 101 through a buffer (docker-py)
+            // lose what arrives with it.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             while let Some(line) = past.next().await {
                 if let Some(b) = send(line.stream, &line.text) {
                     if wr.write_all(&b).await.is_err() {

@@ -139,6 +139,11 @@ pub async fn create(
         })
         .unwrap_or_else(|| serde_json::json!({}));
     let mut host_config_json = host_config_json;
+    // Inspect shows the runtime in force (docker-py names it at the top level).
+    if host_config_json.get("Runtime").and_then(serde_json::Value::as_str).unwrap_or("").is_empty() {
+        let top = config_json.get("Runtime").and_then(serde_json::Value::as_str).map(String::from);
+        host_config_json["Runtime"] = top.unwrap_or_else(|| state.system.config().default_runtime.clone()).into();
+    }
     // Inspect shows the size in force, as dockerd does.
     if host_config_json.get("ShmSize").and_then(serde_json::Value::as_i64).unwrap_or(0) <= 0 {
         host_config_json["ShmSize"] = berth_core::containers::tuning::DEFAULT_SHM_SIZE.into();
@@ -298,7 +303,7 @@ pub async fn kill(
     Query(q): Query<Params>,
 ) -> Result<StatusCode, ApiError> {
     let signal = q.get("signal").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("SIGKILL");
-    state.containers.kill(&id, signal)?;
+    state.containers.kill(&id, signal).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -359,7 +364,7 @@ pub async fn inspect(
         args: c.args.clone(),
         state: ContainerState {
             status: st.status.as_str().into(),
-            running: st.status == Status::Running,
+            running: matches!(st.status, Status::Running | Status::Paused),
             paused: st.status == Status::Paused,
             restarting: st.status == Status::Restarting,
             oom_killed: st.oom_killed,

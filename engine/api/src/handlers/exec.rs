@@ -48,28 +48,11 @@ pub async fn start(
     hijack: Option<Hijack>,
     JsonBody(req): JsonBody<ExecStartRequest>,
 ) -> Result<Response, ApiError> {
-    let rec = state.containers.exec_get(&id)?;
-    let tty = rec.config.tty || req.tty;
-    let io = match (state.containers.exec_start(&id).await, hijack) {
-        (Ok(io), hijack) => (io, hijack),
-        // As dockerd: the attached client reads why on its stream, and the
-        // exit code (126/127) from inspect.
-        (Err(e @ berth_core::containers::ContainerError::Runtime(_)), Some(hijack)) => {
-            let message = format!("{}\r\n", ApiError::from(e).message);
-            let kind = StreamKind::for_container(tty);
-            let bytes = match kind {
-                StreamKind::Raw => Bytes::from(message),
-                StreamKind::Multiplexed => frame(StdStream::Stdout, message.as_bytes()),
-            };
-            return Ok(hijack.respond(kind, move |mut conn| async move {
-                let _ = conn.write_all(&bytes).await;
-                let _ = conn.shutdown().await;
-            }));
-        }
-        (Err(e), _) => return Err(e.into()),
-    };
-    let (io, hijack) = io;
+    // Framing follows the start request's Tty, as in dockerd (the process's
+    // terminal follows the exec's own).
+    let kind = StreamKind::for_container(req.tty);
     if req.detach {
+        let io = state.containers.exec_launch(state.containers.exec_claim(&id)?).await?;
         // Nobody reads the output; let the process run to its end.
         tokio::spawn(drain(io.stdout));
         tokio::spawn(drain(io.stderr));
@@ -77,13 +60,29 @@ pub async fn start(
     }
     let hijack =
         hijack.ok_or_else(|| ApiError::bad_request("exec start needs a connection upgrade unless Detach is set"))?;
+    let rec = state.containers.exec_claim(&id)?;
     let (want_out, want_err) = (rec.config.attach_stdout, rec.config.attach_stderr);
-    let kind = StreamKind::for_container(tty);
     let containers = state.containers.clone();
     // Detaching is a terminal's gesture; the keys were checked at create.
-    let mut escape = if tty { Escape::parse(&rec.config.detach_keys).ok() } else { None };
+    let mut escape = if rec.config.tty { Escape::parse(&rec.config.detach_keys).ok() } else { None };
     Ok(hijack.respond(kind, move |conn| async move {
         let (mut rd, mut wr) = tokio::io::split(conn);
+        // The upgrade is answered before the process starts, as dockerd does,
+        // so no output can arrive with the 101 (docker-py would lose it).
+        let io = match containers.exec_launch(rec).await {
+            Ok(io) => io,
+            Err(e) => {
+                // The client reads why on its stream, and the exit code (126/127) from inspect.
+                let message = format!("{}\r\n", ApiError::from(e).message);
+                let bytes = match kind {
+                    StreamKind::Raw => Bytes::from(message),
+                    StreamKind::Multiplexed => frame(StdStream::Stdout, message.as_bytes()),
+                };
+                let _ = wr.write_all(&bytes).await;
+                let _ = wr.shutdown().await;
+                return;
+            }
+        };
         let (detach_tx, detached) = detach::signal();
         tokio::pin!(detached);
         if let Some(mut stdin) = io.stdin {

@@ -11,5 +11,6 @@ pub mod exec;
 pub mod images;
 pub mod networks;
 pub mod stats;
+pub mod swarm;
 pub mod system;
 pub mod volumes;

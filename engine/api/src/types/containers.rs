@@ -449,6 +449,8 @@ pub struct ExecConfigRequest {
     pub privileged: bool,
     pub user: String,
     pub working_dir: String,
+    /// docker-py spells it `detachKeys` (Go's decoder ignores case).
+    #[serde(alias = "detachKeys")]
     pub detach_keys: String,
 }
 

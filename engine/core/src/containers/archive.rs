@@ -323,6 +323,24 @@ impl ContainerService {
         let lowers = self.inner.images.inspect(c.image_id.as_str())?.lower_dirs;
         let mut out = Vec::new();
         walk_changes(&upper, Path::new("/"), &lowers, &mut out);
+        // The engine's own files (mount points the runtime makes) are not the
+        // container's changes; dockerd keeps them in a layer of its own.
+        const ENGINE_FILES: &[&str] = &[
+            "/etc/hosts",
+            "/etc/hostname",
+            "/etc/resolv.conf",
+            "/etc/mtab",
+            "/sbin/docker-init",
+            "/dev",
+            "/proc",
+            "/sys",
+        ];
+        let engine_file =
+            |p: &str| ENGINE_FILES.iter().any(|f| p == *f || (p.starts_with(f) && p[f.len()..].starts_with('/')));
+        out.retain(|ch| !engine_file(&ch.path));
+        let touched = |dir: &str| out.iter().any(|ch| ch.path.starts_with(&format!("{dir}/")));
+        let (etc, sbin) = (touched("/etc"), touched("/sbin"));
+        out.retain(|ch| (ch.path != "/etc" || etc) && (ch.path != "/sbin" || sbin));
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }

@@ -65,10 +65,15 @@ impl ContainerService {
             comment: req.comment.clone(),
             empty_layer: !req.layer,
         });
-        let pause = req.pause && req.layer && c.state.status == Status::Running;
-        if pause {
-            self.pause(&c.id).await?;
-        }
+        // A container that ends just now cannot be paused, and need not be.
+        let pause = req.pause
+            && req.layer
+            && c.state.status == Status::Running
+            && match self.pause(&c.id).await {
+                Ok(()) => true,
+                Err(_) if self.runtime_state(&c.id).await.as_deref() != Some("running") => false,
+                Err(e) => return Err(e),
+            };
         let images = self.inner.images.clone();
         let upper = RwLayer::at(&self.dirs(&c.id).data).upper;
         let tar = self.dirs(&c.id).data.join("commit.tar");

@@ -114,7 +114,8 @@ impl ContainerService {
             ));
         }
         check_restart_policy(&spec.host.restart_policy)?;
-        self.check_links(spec.host.links.iter().chain(spec.networks.values().flat_map(|a| a.links.iter())))?;
+        // An endpoint's links are names resolved later, as dockerd allows.
+        self.check_links(spec.host.links.iter())?;
         let cfg = self.inner.config.get();
         let default = LogConfig { driver: cfg.log_driver.clone(), options: cfg.log_opts.clone() };
         let asked = std::mem::take(&mut spec.host.log);

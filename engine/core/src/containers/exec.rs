@@ -119,6 +119,13 @@ impl ContainerService {
 
     /// Starts the exec's process; the caller pumps its streams.
     pub async fn exec_start(&self, id: &str) -> Result<ExecIo, ContainerError> {
+        let rec = self.exec_claim(id)?;
+        self.exec_launch(rec).await
+    }
+
+    /// Marks an exec started, if it may start: it exists, has not run, and
+    /// its container runs. What fails here fails the request itself.
+    pub fn exec_claim(&self, id: &str) -> Result<ExecRecord, ContainerError> {
         let rec = {
             let mut execs = self.execs();
             let rec =
@@ -133,6 +140,13 @@ impl ContainerService {
         if c.state.status != Status::Running {
             return Err(ContainerError::Conflict(format!("container {} is not running", c.id)));
         }
+        Ok(rec)
+    }
+
+    /// Runs a claimed exec in its container.
+    pub async fn exec_launch(&self, rec: ExecRecord) -> Result<ExecIo, ContainerError> {
+        let id = rec.id.as_str();
+        let c = self.get(&rec.container_id)?;
         let dirs = self.dirs(&c.id);
         let rootfs = RwLayer::at(&dirs.data).merged;
         let cfg = &rec.config;

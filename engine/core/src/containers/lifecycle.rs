@@ -51,6 +51,20 @@ impl ContainerService {
         Ok(())
     }
 
+    /// The OCI runtime's view of the container's status (`running`,
+    /// `paused`, `stopped`…), if it knows the container.
+    pub(super) async fn runtime_state(&self, id: &str) -> Option<String> {
+        let out = tokio::process::Command::new(self.runtime_binary())
+            .arg("--root")
+            .arg(self.runtime_root())
+            .args(["state", id])
+            .output()
+            .await
+            .ok()?;
+        let state: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        state["status"].as_str().map(String::from)
+    }
+
     pub(super) async fn runtime_command(&self, args: &[&str]) -> Result<(), ContainerError> {
         let runtime = self.runtime_binary();
         let out = tokio::process::Command::new(runtime)

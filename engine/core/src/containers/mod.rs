@@ -333,21 +333,42 @@ impl ContainerService {
         .map(drop)
     }
 
-    /// Sends a signal to the container's init process.
-    pub fn kill(&self, name: &str, signal: &str) -> Result<(), ContainerError> {
+    /// `docker kill`: sends a signal to the container's init process; with
+    /// SIGKILL, answers once the container is gone, as dockerd does.
+    pub async fn kill(&self, name: &str, signal: &str) -> Result<(), ContainerError> {
+        let c = self.get(name)?;
+        let hub = self.hub(&c.id)?;
+        let mut exits = hub.exits();
+        let start = exits.borrow_and_update().count;
+        let sig = self.signal(&c.id, signal).await?;
+        if sig == Some(nix::sys::signal::Signal::SIGKILL) {
+            let gone = async { while exits.borrow_and_update().count == start && exits.changed().await.is_ok() {} };
+            let _ = tokio::time::timeout(Duration::from_secs(10), gone).await;
+        }
+        Ok(())
+    }
+
+    /// Sends a signal to the container's init process; returns it, or
+    /// `None` when the container was only waiting to restart. A paused
+    /// container is thawed for SIGKILL so that it dies.
+    async fn signal(&self, name: &str, signal: &str) -> Result<Option<nix::sys::signal::Signal>, ContainerError> {
         let c = self.get(name)?;
         if c.state.status == Status::Restarting {
-            return self.cancel_restart(&c.id);
-        }
-        if c.state.status != Status::Running {
-            return Err(ContainerError::Conflict(format!("Container {} is not running", c.id)));
+            return self.cancel_restart(&c.id).map(|_| None);
         }
         let sig = parse_signal(signal)?;
+        let killing_paused = c.state.status == Status::Paused && sig == nix::sys::signal::Signal::SIGKILL;
+        if c.state.status != Status::Running && !killing_paused {
+            return Err(ContainerError::Conflict(format!("Container {} is not running", c.id)));
+        }
         let _ = self.update(&c.id, |r| r.manually_stopped = true);
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.state.pid), sig)
             .map_err(|e| ContainerError::Internal(format!("failed to signal container {}: {e}", c.id)))?;
+        if killing_paused {
+            self.runtime_command(&["resume", &c.id]).await?;
+        }
         self.emit(&c, "kill", &[("signal", (sig as i32).to_string())]);
-        Ok(())
+        Ok(Some(sig))
     }
 
     /// Stops with the container's stop signal, then SIGKILL after `timeout`.
@@ -363,10 +384,10 @@ impl ContainerService {
         let mut exits = hub.exits();
         let signal = signal.map(str::to_owned).or(c.spec.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
         let timeout = timeout.or(c.spec.stop_timeout).unwrap_or(10);
-        let _ = self.kill(&c.id, &signal);
+        let _ = self.signal(&c.id, &signal).await;
         let exited = tokio::time::timeout(Duration::from_secs(timeout.max(0) as u64), exits.changed()).await;
         if exited.is_err() && self.get(&c.id)?.state.status == Status::Running {
-            let _ = self.kill(&c.id, "SIGKILL");
+            let _ = self.signal(&c.id, "SIGKILL").await;
             let _ = tokio::time::timeout(Duration::from_secs(10), exits.changed()).await;
         }
         self.emit(&self.get(&c.id).unwrap_or(c.clone()), "stop", &[]);
@@ -377,17 +398,25 @@ impl ContainerService {
     /// removes its anonymous volumes too.
     pub async fn remove(&self, name: &str, force: bool, volumes: bool) -> Result<(), ContainerError> {
         let c = self.get(name)?;
-        if c.state.status == Status::Running {
-            if !force {
+        let refused = |what: &str| {
+            ContainerError::Conflict(format!(
+                "You cannot remove a {what} container {}. Stop the container before attempting removal or force remove",
+                c.id
+            ))
+        };
+        match c.state.status {
+            // Gone by now or not, it goes.
+            Status::Running | Status::Paused if force => drop(self.kill(&c.id, "SIGKILL").await),
+            Status::Restarting if force => self.cancel_restart(&c.id)?,
+            Status::Running => return Err(refused("running")),
+            Status::Paused => return Err(refused("paused")),
+            Status::Restarting => {
                 return Err(ContainerError::Conflict(format!(
-                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
-                    c.id
-                )));
+                    "cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove",
+                    c.name
+                )))
             }
-            let hub = self.hub(&c.id)?;
-            let mut exits = hub.exits();
-            let _ = self.kill(&c.id, "SIGKILL");
-            let _ = tokio::time::timeout(Duration::from_secs(10), exits.changed()).await;
+            _ => {}
         }
         self.destroy(&c.id, volumes)
     }

@@ -68,7 +68,7 @@ impl ResourceUpdate {
             flag("memory-swap", h.tuning.memory_swap.to_string());
         }
         if self.cpu_shares.is_some() {
-            flag("cpu-shares", h.cpu_shares.to_string());
+            flag("cpu-share", h.cpu_shares.to_string());
         }
         if self.nano_cpus.is_some() && h.nano_cpus > 0 {
             flag("cpu-period", "100000".into());

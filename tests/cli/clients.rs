@@ -1,0 +1,83 @@
+//! What other clients than the docker CLI rely on, as docker-py's own suite
+//! found it: dockerd's timing of kill, paused and restarting states, exec
+//! framing, field spellings, defaults in inspect, and swarm's absence.
+
+use std::time::{Duration, Instant};
+
+use berth_e2e::{engine_with_busybox, text, Berthd};
+
+const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
+
+#[tokio::test]
+async fn swarm_endpoints_answer_as_outside_a_swarm() {
+    let d = Berthd::start();
+    let leave = d.request("POST", "/swarm/leave?force=1", &[], b"");
+    assert_eq!((leave.status, leave.message()), (503, "This node is not part of a swarm".to_string()));
+    let swarm = d.request("GET", "/swarm", &[], b"");
+    assert_eq!(swarm.status, 503);
+    assert!(swarm.message().contains("not a swarm manager"), "{}", swarm.message());
+}
+
+#[tokio::test]
+async fn states_timing_and_spellings_as_dockerd() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let state = |name: &str| {
+        d.docker_ok(&["inspect", "--format", "{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}", name])
+    };
+
+    // Kill with SIGKILL answers once the container is gone.
+    d.docker_ok(&["run", "-d", "--name", "victim", &img, "sleep", "300"]);
+    assert_eq!(d.request("POST", "/containers/victim/kill", &[], b"").status, 204);
+    assert_eq!(state("victim").trim(), "exited false 137");
+
+    // Paused is still running; it is removed only by force, and then for good.
+    d.docker_ok(&["run", "-d", "--name", "frozen", &img, "sleep", "300"]);
+    d.docker_ok(&["pause", "frozen"]);
+    let paused =
+        d.docker_ok(&["inspect", "--format", "{{.State.Status}} {{.State.Running}} {{.State.Paused}}", "frozen"]);
+    assert_eq!(paused.trim(), "paused true true");
+    let refused = d.docker(&["rm", "frozen"]);
+    assert!(text(&refused.stderr).contains("cannot remove a paused container"), "{}", text(&refused.stderr));
+    let id = d.docker_ok(&["inspect", "--format", "{{.Id}}", "frozen"]).trim().to_string();
+    d.docker_ok(&["rm", "-f", "frozen"]);
+    let runc = std::process::Command::new("runc")
+        .arg("--root")
+        .arg(d.dir().join("runc"))
+        .args(["state", &id])
+        .output()
+        .unwrap();
+    assert!(!runc.status.success(), "the paused container outlived its removal");
+
+    // Restarting: refused without force.
+    d.docker_ok(&["run", "-d", "--name", "bouncy", "--restart", "always", &img, "sh", "-c", "exit 1"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !state("bouncy").starts_with("restarting") {
+        assert!(Instant::now() < deadline, "never seen restarting");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let busy = d.request("DELETE", "/containers/bouncy", &[], b"");
+    assert_eq!(busy.status, 409);
+    assert!(busy.message().contains("container is restarting"), "{}", busy.message());
+    d.docker_ok(&["rm", "-f", "bouncy"]);
+
+    // Inspect names the runtime even when the request had no HostConfig.
+    let body = format!(r#"{{"Image":"{img}","Cmd":["sleep","300"]}}"#);
+    let created = d.request("POST", "/containers/create?name=plain", &JSON, body.as_bytes());
+    assert_eq!(created.status, 201, "{}", text(&created.body));
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.HostConfig.Runtime}}", "plain"]).trim(), "runc");
+    d.docker_ok(&["start", "plain"]);
+    d.docker_ok(&["update", "--cpu-shares", "512", "plain"]);
+
+    // An exec made with a terminal but started without one is framed, and
+    // docker-py's `detachKeys` spelling is understood.
+    let exec = r#"{"Cmd":["echo","hi"],"Tty":true,"AttachStdout":true,"detachKeys":"ctrl-x"}"#;
+    let id =
+        d.request("POST", "/containers/plain/exec", &JSON, exec.as_bytes()).json()["Id"].as_str().unwrap().to_string();
+    assert_eq!(d.request("GET", &format!("/exec/{id}/json"), &[], b"").json()["DetachKeys"], "ctrl-x");
+    let upgrade = [("Content-Type", "application/json"), ("Connection", "Upgrade"), ("Upgrade", "tcp")];
+    let out = d.request("POST", &format!("/exec/{id}/start"), &upgrade, br#"{"Tty":false}"#);
+    assert_eq!(out.status, 101);
+    assert_eq!(&out.body[..8], b"\x01\x00\x00\x00\x00\x00\x00\x04", "{:?}", out.body);
+    assert_eq!(&out.body[8..], b"hi\r\n");
+    d.docker_ok(&["rm", "-f", "plain", "victim"]);
+}
