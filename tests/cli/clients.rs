@@ -80,4 +80,36 @@ async fn states_timing_and_spellings_as_dockerd() {
     assert_eq!(&out.body[..8], b"\x01\x00\x00\x00\x00\x00\x00\x04", "{:?}", out.body);
     assert_eq!(&out.body[8..], b"hi\r\n");
     d.docker_ok(&["rm", "-f", "plain", "victim"]);
+
+    // Endpoint settings are kept and shown: MAC address (also the old
+    // top-level one), driver options, link-local addresses.
+    d.docker_ok(&["network", "create", "--subnet", "10.99.42.0/24", "epnet"]);
+    d.docker_ok(&[
+        "create",
+        "--name",
+        "mac",
+        "--network",
+        "epnet",
+        "--mac-address",
+        "02:42:0a:63:2a:99",
+        &img,
+        "sleep",
+        "300",
+    ]);
+    let mac = |name: &str, net: &str| {
+        d.docker_ok(&["inspect", "--format", &format!("{{{{.NetworkSettings.Networks.{net}.MacAddress}}}}"), name])
+    };
+    assert_eq!(mac("mac", "epnet").trim(), "02:42:0a:63:2a:99");
+    d.docker_ok(&["start", "mac"]);
+    assert!(d.docker_ok(&["exec", "mac", "ip", "link", "show", "eth0"]).contains("02:42:0a:63:2a:99"));
+    let body = format!(r#"{{"Image":"{img}","Cmd":["true"],"MacAddress":"02:42:0a:63:2a:98"}}"#);
+    assert_eq!(d.request("POST", "/containers/create?name=oldmac", &JSON, body.as_bytes()).status, 201);
+    assert_eq!(mac("oldmac", "bridge").trim(), "02:42:0a:63:2a:98");
+    d.docker_ok(&["create", "--name", "opts", &img, "sleep", "300"]);
+    d.docker_ok(&["network", "connect", "--driver-opt", "k=v", "--link-local-ip", "169.254.8.8", "epnet", "opts"]);
+    let shown = |format: &str| d.docker_ok(&["inspect", "--format", format, "opts"]).trim().to_string();
+    assert_eq!(shown("{{json .NetworkSettings.Networks.epnet.DriverOpts}}"), r#"{"k":"v"}"#);
+    assert_eq!(shown("{{json .NetworkSettings.Networks.bridge.DriverOpts}}"), "null");
+    assert_eq!(shown("{{json .NetworkSettings.Networks.epnet.IPAMConfig.LinkLocalIPs}}"), r#"["169.254.8.8"]"#);
+    d.docker_ok(&["rm", "-f", "mac", "oldmac", "opts"]);
 }

@@ -25,7 +25,7 @@ pub async fn create(
     Query(q): Query<Params>,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<(StatusCode, Json<ContainerCreateResponse>), ApiError> {
-    let req: ContainerCreateRequest = serde_json::from_value(body.clone())
+    let mut req: ContainerCreateRequest = serde_json::from_value(body.clone())
         .map_err(|e| ApiError::bad_request(format!("invalid container configuration: {e}")))?;
     let host = req.host_config.unwrap_or_default();
     let (name, policy) = (q.get("name").cloned(), host.restart_policy.unwrap_or_default());
@@ -44,6 +44,26 @@ pub async fn create(
         retries: h.retries,
     });
     let security = tuning::parse_security_opts(&host.security_opt.clone().unwrap_or_default())?;
+    let mut networks: std::collections::BTreeMap<_, _> = req
+        .networking_config
+        .take()
+        .and_then(|n| n.endpoints_config)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, e)| Ok((name, e.attachment()?)))
+        .collect::<Result<_, ApiError>>()?;
+    // The old top-level MacAddress goes to the primary network, as dockerd moves it.
+    if !req.mac_address.is_empty() {
+        if berth_core::containers::parse_mac(&req.mac_address).is_none() {
+            return Err(ApiError::bad_request(format!("invalid MAC address: {}", req.mac_address)));
+        }
+        let primary = match host.network_mode.as_str() {
+            "" | "default" => "bridge".to_string(),
+            mode => mode.to_string(),
+        };
+        let att = networks.entry(primary).or_default();
+        att.mac_address.get_or_insert_with(|| req.mac_address.clone());
+    }
     let spec = ContainerSpec {
         image: req.image,
         cmd: req.cmd,
@@ -122,13 +142,7 @@ pub async fn create(
             },
         },
         exposed_ports: req.exposed_ports.unwrap_or_default().into_keys().collect(),
-        networks: req
-            .networking_config
-            .and_then(|n| n.endpoints_config)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(name, e)| Ok((name, e.attachment()?)))
-            .collect::<Result<_, ApiError>>()?,
+        networks,
     };
     let mut config_json = body;
     let host_config_json = config_json
@@ -233,11 +247,16 @@ fn endpoint_settings(state: &AppState, c: &Container) -> std::collections::BTree
                 gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
                 ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
                 ip_prefix_len: ep.map_or(0, |e| e.prefix),
-                mac_address: ep.map(|e| e.mac.clone()).unwrap_or_default(),
+                // The configured address shows before the container runs.
+                mac_address: ep.map(|e| e.mac.clone()).or_else(|| att.mac_address.clone()).unwrap_or_default(),
                 aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
                 links: (!att.links.is_empty()).then(|| att.links.iter().map(|l| l.to_spec()).collect()),
                 dns_names: ep.map(|e| e.dns_names.clone()).filter(|n| !n.is_empty() && name != "bridge"),
-                ipam_config: att.ipv4_address.map(|ip| EndpointIpam { ipv4_address: ip.to_string() }),
+                ipam_config: (att.ipv4_address.is_some() || !att.link_local_ips.is_empty()).then(|| EndpointIpam {
+                    ipv4_address: att.ipv4_address.map(|ip| ip.to_string()).unwrap_or_default(),
+                    link_local_ips: att.link_local_ips.clone(),
+                }),
+                driver_opts: (!att.driver_opts.is_empty()).then(|| att.driver_opts.clone()),
             };
             (name.clone(), settings)
         })

@@ -9,6 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ContainerCreateRequest {
+    /// Deprecated (API < 1.44): the MAC address on the primary network.
+    pub mac_address: String,
     pub hostname: String,
     pub domainname: String,
     pub user: String,
@@ -44,6 +46,8 @@ pub struct NetworkingConfig {
 pub struct EndpointConfig {
     pub aliases: Option<Vec<String>>,
     pub links: Option<Vec<String>>,
+    pub mac_address: String,
+    pub driver_opts: Option<BTreeMap<String, String>>,
     #[serde(rename = "IPAMConfig")]
     pub ipam_config: Option<EndpointIpamRequest>,
 }
@@ -53,13 +57,17 @@ pub struct EndpointConfig {
 pub struct EndpointIpamRequest {
     #[serde(rename = "IPv4Address")]
     pub ipv4_address: String,
+    #[serde(rename = "LinkLocalIPs")]
+    pub link_local_ips: Option<Vec<String>>,
 }
 
 impl EndpointConfig {
     /// The engine's view of these settings; a bad address is the client's
     /// fault.
     pub fn attachment(self) -> Result<berth_core::containers::NetworkAttachment, crate::error::ApiError> {
-        let ip = self.ipam_config.map(|i| i.ipv4_address).filter(|ip| !ip.is_empty());
+        let ipam = self.ipam_config.unwrap_or_default();
+        let link_local_ips = ipam.link_local_ips.unwrap_or_default();
+        let ip = Some(ipam.ipv4_address).filter(|ip| !ip.is_empty());
         let ipv4_address = ip
             .map(|ip| {
                 ip.parse().map_err(|_| crate::error::ApiError::bad_request(format!("invalid IPv4 address: {ip}")))
@@ -71,7 +79,18 @@ impl EndpointConfig {
             .iter()
             .map(|l| berth_core::containers::links::Link::parse(l))
             .collect::<Result<_, _>>()?;
-        Ok(berth_core::containers::NetworkAttachment { aliases: self.aliases.unwrap_or_default(), ipv4_address, links })
+        let mac_address = Some(self.mac_address).filter(|m| !m.is_empty());
+        if let Some(m) = mac_address.as_deref().filter(|m| berth_core::containers::parse_mac(m).is_none()) {
+            return Err(crate::error::ApiError::bad_request(format!("invalid MAC address: {m}")));
+        }
+        Ok(berth_core::containers::NetworkAttachment {
+            aliases: self.aliases.unwrap_or_default(),
+            ipv4_address,
+            links,
+            mac_address,
+            driver_opts: self.driver_opts.unwrap_or_default(),
+            link_local_ips,
+        })
     }
 }
 
@@ -379,12 +398,16 @@ pub struct EndpointSettings {
     pub dns_names: Option<Vec<String>>,
     #[serde(rename = "IPAMConfig")]
     pub ipam_config: Option<EndpointIpam>,
+    /// Always present, null when empty, as dockerd shows it.
+    pub driver_opts: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Serialize, Clone)]
 pub struct EndpointIpam {
-    #[serde(rename = "IPv4Address")]
+    #[serde(rename = "IPv4Address", skip_serializing_if = "String::is_empty")]
     pub ipv4_address: String,
+    #[serde(rename = "LinkLocalIPs", skip_serializing_if = "Vec::is_empty")]
+    pub link_local_ips: Vec<String>,
 }
 
 /// One entry of `ps`'s `Ports`.

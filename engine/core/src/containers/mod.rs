@@ -32,6 +32,7 @@ pub use commit::{CommitConfig, CommitRequest};
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
 pub use hub::{Hub, Input};
+pub use networking::parse_mac;
 pub use record::{Container, ContainerSpec, HostSpec, NetworkAttachment, State, Status};
 pub use update::ResourceUpdate;
 

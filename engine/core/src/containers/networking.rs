@@ -58,6 +58,7 @@ impl ContainerService {
             pid,
             index,
             ip: att.ipv4_address,
+            mac: att.mac_address.as_deref().and_then(parse_mac),
             aliases: att.aliases.clone(),
             dns_names,
             links: att
@@ -190,4 +191,10 @@ impl ContainerService {
         }
         Ok(())
     }
+}
+
+/// `02:42:ac:11:00:02` → bytes (checked at create).
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let bytes: Vec<u8> = text.split(':').map(|b| u8::from_str_radix(b, 16)).collect::<Result<_, _>>().ok()?;
+    bytes.try_into().ok().filter(|_| text.split(':').all(|b| b.len() == 2))
 }

@@ -47,6 +47,14 @@ pub struct NetworkAttachment {
     /// Names only this container resolves there (an endpoint's `Links`).
     #[serde(default)]
     pub links: Vec<super::links::Link>,
+    /// `--mac-address` on this network.
+    #[serde(default)]
+    pub mac_address: Option<String>,
+    /// The endpoint's `DriverOpts` and `LinkLocalIPs`, kept and shown.
+    #[serde(default)]
+    pub driver_opts: BTreeMap<String, String>,
+    #[serde(default)]
+    pub link_local_ips: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -160,7 +160,8 @@ impl PullPlan {
     pub async fn execute(self, progress: &ProgressSink) -> Result<Digest, ImageError> {
         let svc = self.service.clone();
         let tag_or_digest = self.reference.digest().or(self.reference.tag()).unwrap_or("latest").to_string();
-        progress.status(Some(&tag_or_digest), format!("Pulling from {}", self.reference.familiar_name()));
+        // The repository path without the registry, as dockerd says it (`library/busybox`).
+        progress.status(Some(&tag_or_digest), format!("Pulling from {}", self.reference.repository()));
 
         let diff_ids = self.config.rootfs.diff_ids.clone();
         let chains = chain_ids(&diff_ids);

@@ -115,6 +115,8 @@ pub struct Attach {
     pub index: u8,
     /// A fixed address (`--ip`), else the next free one.
     pub ip: Option<Ipv4Addr>,
+    /// A fixed MAC address, else one derived from the IP, as Docker does.
+    pub mac: Option<[u8; 6]>,
     pub aliases: Vec<String>,
     pub dns_names: Vec<String>,
     /// (alias, container name): names only this container resolves (links).
@@ -519,7 +521,7 @@ impl NetworkService {
             ip
         };
         let o = ip.octets();
-        let mac = [0x02, 0x42, o[0], o[1], o[2], o[3]];
+        let mac = req.mac.unwrap_or([0x02, 0x42, o[0], o[1], o[2], o[3]]);
         let endpoint = Endpoint {
             network_id: network.id.clone(),
             network: network.name.clone(),
