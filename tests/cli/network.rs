@@ -522,6 +522,12 @@ async fn links_legacy_and_on_user_networks() {
         "{}",
         text(&stopped.stderr)
     );
+    // A link is removed by its name, `PARENT/ALIAS` (docker-py sends a double slash).
+    d.docker_ok(&["create", "--name", "site", "--link", "db:data", &img, "true"]);
+    assert_eq!(d.request("DELETE", "/containers//site/data?link=1", &[], b"").status, 204);
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{json .HostConfig.Links}}", "site"]).trim(), "[]");
+    assert_eq!(d.request("DELETE", "/containers/site/data?link=1", &[], b"").status, 404);
+    assert_eq!(d.request("DELETE", "/containers/site/data", &[], b"").message(), "page not found");
     let missing = d.docker(&["run", "--rm", "--link", "nope:x", &img, "true"]);
     assert!(text(&missing.stderr).contains("could not get container for nope"), "{}", text(&missing.stderr));
 
@@ -543,5 +549,5 @@ async fn links_legacy_and_on_user_networks() {
     d.docker_ok(&["network", "connect", "--link", "api:svc", "linknet", "late"]);
     let links = d.docker_ok(&["inspect", "--format", "{{json .NetworkSettings.Networks.linknet.Links}}", "late"]);
     assert_eq!(links.trim(), r#"["api:svc"]"#);
-    d.docker_ok(&["rm", "-f", "db", "idle", "api", "late"]);
+    d.docker_ok(&["rm", "-f", "db", "idle", "api", "late", "site"]);
 }

@@ -1,5 +1,6 @@
 //! The route table. It reads like the Engine API: one line per endpoint.
 
+use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -74,7 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks", get(swarm::not_manager))
         .route("/secrets", get(swarm::not_manager))
         .route("/configs", get(swarm::not_manager))
-        .fallback(not_found)
+        .fallback(fallback)
         .method_not_allowed_fallback(not_found)
         .with_state(state)
 }
@@ -82,4 +83,24 @@ pub fn router(state: AppState) -> Router {
 /// dockerd answers both unknown paths and wrong methods with this.
 async fn not_found() -> ApiError {
     ApiError::not_found("page not found")
+}
+
+/// Unknown paths, and the one the table cannot hold: a legacy link's
+/// removal, `DELETE /containers/PARENT/ALIAS?link=1`, whose name has a slash
+/// (docker-py even sends `/containers//PARENT/ALIAS`).
+async fn fallback(
+    State(state): State<AppState>,
+    method: http::Method,
+    uri: http::Uri,
+) -> Result<http::StatusCode, ApiError> {
+    let link = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .any(|(k, v)| k == "link" && matches!(v.as_ref(), "1" | "true" | "True"));
+    let name = uri.path().strip_prefix("/containers/").map(|n| n.trim_matches('/'));
+    match (method == http::Method::DELETE && link, name.and_then(|n| n.rsplit_once('/'))) {
+        (true, Some((parent, alias))) => {
+            state.containers.remove_link(parent, alias)?;
+            Ok(http::StatusCode::NO_CONTENT)
+        }
+        _ => Err(not_found().await),
+    }
 }

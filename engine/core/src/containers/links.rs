@@ -101,6 +101,24 @@ impl ContainerService {
         Ok(())
     }
 
+    /// `DELETE /containers/PARENT/ALIAS?link=1`: `parent` links no more to
+    /// what it calls `alias` (from its next start).
+    pub fn remove_link(&self, parent: &str, alias: &str) -> Result<(), ContainerError> {
+        let c = self.get(parent)?;
+        if !c.spec.host.links.iter().any(|l| l.alias == alias) {
+            return Err(ContainerError::NotFound(format!("link /{}/{alias}", c.name)));
+        }
+        let other = |l: &Link| l.alias != alias;
+        self.update(&c.id, |r| {
+            r.spec.host.links.retain(other);
+            // Inspect shows the request's HostConfig: it loses the link too.
+            if let Some(shown) = r.host_config_json.get_mut("Links").and_then(|v| v.as_array_mut()) {
+                shown.retain(|v| v.as_str().and_then(|s| Link::parse(s).ok()).is_none_or(|l| other(&l)));
+            }
+        })
+        .map(drop)
+    }
+
     /// The legacy links of `c` when its primary network is the default
     /// bridge: every target must be running there.
     pub(super) fn legacy_links(&self, c: &Container) -> Result<Legacy, ContainerError> {
