@@ -281,3 +281,48 @@ async fn volume_subpaths_and_cp_ownership() {
     assert_eq!(owners("/tmp/plain"), (0, 0));
     assert_eq!(owners("/tmp/archived"), (1000, 1001));
 }
+
+#[tokio::test]
+async fn local_driver_options_tmpfs_and_bind() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    // type=tmpfs: a fresh tmpfs at each mount, with the options asked for.
+    d.docker_ok(&[
+        "volume",
+        "create",
+        "--opt",
+        "type=tmpfs",
+        "--opt",
+        "device=tmpfs",
+        "--opt",
+        "o=size=1m,uid=1000",
+        "tv",
+    ]);
+    let seen = d.docker_ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "tv:/data",
+        &img,
+        "sh",
+        "-c",
+        "grep ' /data ' /proc/mounts; stat -c %u /data",
+    ]);
+    assert!(seen.contains("tmpfs /data tmpfs") && seen.contains("size=1024k"), "{seen}");
+    assert!(seen.trim_end().ends_with("1000"), "{seen}");
+    let opts = d.docker_ok(&["volume", "inspect", "--format", "{{json .Options}}", "tv"]);
+    assert!(opts.contains(r#""type":"tmpfs""#), "{opts}");
+
+    // type=none,o=bind: a host directory under the volume's name.
+    let host = tempfile::tempdir().unwrap();
+    let device = format!("device={}", host.path().display());
+    d.docker_ok(&["volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt", &device, "bv"]);
+    d.docker_ok(&["run", "--rm", "-v", "bv:/data", &img, "sh", "-c", "echo through > /data/f"]);
+    assert_eq!(std::fs::read_to_string(host.path().join("f")).unwrap(), "through\n");
+    // Filters: unused ones are dangling; by name and driver.
+    d.docker_ok(&["create", "--name", "holder", "-v", "tv:/data", &img, "true"]);
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q", "--filter", "dangling=true"]).trim(), "bv");
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q", "--filter", "dangling=false"]).trim(), "tv");
+    assert_eq!(d.docker_ok(&["volume", "ls", "-q", "--filter", "name=b", "--filter", "driver=local"]).trim(), "bv");
+    let bad = d.docker(&["volume", "create", "--opt", "colour=blue", "nv"]);
+    assert!(!bad.status.success(), "{}", text(&bad.stderr));
+}

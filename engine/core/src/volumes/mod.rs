@@ -179,15 +179,11 @@ impl VolumeService {
                 .unwrap_or(false);
             if !mounted {
                 let device = v.options.get("device").map(String::as_str).unwrap_or(kind.as_str());
-                let data = v.options.get("o").cloned().unwrap_or_default();
-                nix::mount::mount(
-                    Some(device),
-                    &v.mountpoint,
-                    Some(kind.as_str()),
-                    nix::mount::MsFlags::empty(),
-                    Some(data.as_str()),
-                )
-                .map_err(|e| VolumeError::InvalidParameter(format!("error while mounting volume '{}': {e}", v.name)))?;
+                let (flags, data) = mount_options(v.options.get("o").map(String::as_str).unwrap_or(""));
+                nix::mount::mount(Some(device), &v.mountpoint, Some(kind.as_str()), flags, Some(data.as_str()))
+                    .map_err(|e| {
+                        VolumeError::InvalidParameter(format!("error while mounting volume '{}': {e}", v.name))
+                    })?;
             }
         }
         self.emit(&v, "mount");
@@ -261,4 +257,46 @@ pub fn dir_size(path: &Path) -> u64 {
         return meta.len();
     }
     std::fs::read_dir(path).into_iter().flatten().flatten().map(|e| dir_size(&e.path())).sum()
+}
+
+/// `o=` as mount(8) reads it: flag words (`bind`, `ro`, `nosuid`…) become
+/// mount flags, the rest is the filesystem's data (`size=1m,uid=1000`).
+fn mount_options(o: &str) -> (nix::mount::MsFlags, String) {
+    use nix::mount::MsFlags;
+    let mut flags = MsFlags::empty();
+    let mut data = Vec::new();
+    for opt in o.split(',').filter(|s| !s.is_empty()) {
+        flags |= match opt {
+            "bind" => MsFlags::MS_BIND,
+            "rbind" => MsFlags::MS_BIND | MsFlags::MS_REC,
+            "ro" => MsFlags::MS_RDONLY,
+            "nosuid" => MsFlags::MS_NOSUID,
+            "nodev" => MsFlags::MS_NODEV,
+            "noexec" => MsFlags::MS_NOEXEC,
+            "sync" => MsFlags::MS_SYNCHRONOUS,
+            "noatime" => MsFlags::MS_NOATIME,
+            "nodiratime" => MsFlags::MS_NODIRATIME,
+            "relatime" => MsFlags::MS_RELATIME,
+            "strictatime" => MsFlags::MS_STRICTATIME,
+            "rw" | "suid" | "dev" | "exec" | "async" | "defaults" => MsFlags::empty(),
+            _ => {
+                data.push(opt);
+                MsFlags::empty()
+            }
+        };
+    }
+    (flags, data.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::mount::MsFlags;
+
+    #[test]
+    fn mount_option_words_and_data() {
+        assert_eq!(mount_options("bind"), (MsFlags::MS_BIND, String::new()));
+        assert_eq!(mount_options("size=1m,ro,uid=1000"), (MsFlags::MS_RDONLY, "size=1m,uid=1000".into()));
+        assert_eq!(mount_options("rbind,rw"), (MsFlags::MS_BIND | MsFlags::MS_REC, String::new()));
+    }
 }
