@@ -20,6 +20,49 @@ pub fn signal() -> (tokio::sync::oneshot::Sender<()>, impl std::future::Future<O
     (tx, detached)
 }
 
+/// What a client typed: bytes to pass on, then whether it detached.
+pub enum Typed {
+    Bytes(Vec<u8>),
+    Detach,
+}
+
+/// A client's input with the detach sequence taken out (when `escape` is
+/// set, on terminals).
+pub struct Input<R> {
+    rd: R,
+    escape: Option<Escape>,
+    buf: Vec<u8>,
+    detached: bool,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> Input<R> {
+    pub fn new(rd: R, escape: Option<Escape>) -> Self {
+        Self { rd, escape, buf: vec![0u8; 32 * 1024], detached: false }
+    }
+
+    /// The next input, `None` at the end of it (or after a detach). Bytes
+    /// typed before the sequence come first, then `Detach`.
+    pub async fn next(&mut self) -> Option<Typed> {
+        use tokio::io::AsyncReadExt;
+        if self.detached {
+            return Some(Typed::Detach);
+        }
+        let n = match self.rd.read(&mut self.buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => n,
+        };
+        let (typed, detach) = match self.escape.as_mut() {
+            Some(e) => e.feed(&self.buf[..n]),
+            None => (self.buf[..n].to_vec(), false),
+        };
+        self.detached = detach;
+        match (typed.is_empty(), detach) {
+            (true, true) => Some(Typed::Detach),
+            _ => Some(Typed::Bytes(typed)),
+        }
+    }
+}
+
 /// Watches a terminal's input for the detach sequence.
 pub struct Escape {
     keys: Vec<u8>,

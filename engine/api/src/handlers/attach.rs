@@ -10,9 +10,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::CONTENT_TYPE;
 use http::StatusCode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::detach::{self, Escape};
+use crate::detach::{self, Escape, Typed};
 use crate::error::ApiError;
 use crate::hijack::{Hijack, StreamKind};
 use crate::query::{flag, Params};
@@ -82,7 +82,7 @@ pub async fn attach(
     let stdin_once = c.spec.stdin_once && !c.spec.tty;
     let live = flag(&q, "stream");
     // Detaching is a terminal's gesture, as in dockerd.
-    let mut escape = match c.spec.tty && want_stdin {
+    let escape = match c.spec.tty && want_stdin {
         true => Some(Escape::parse(q.get("detachKeys").map(String::as_str).unwrap_or(""))?),
         false => None,
     };
@@ -93,29 +93,21 @@ pub async fn attach(
     let mut exits = hub.exits();
     let already_exited = c.state.status != Status::Running && c.state.status != Status::Created;
     Ok(hijack.respond(kind, move |io| async move {
-        let (mut rd, mut wr) = tokio::io::split(io);
+        let (rd, mut wr) = tokio::io::split(io);
         let (detach_tx, detached) = detach::signal();
         tokio::pin!(detached);
         if want_stdin && live {
             let hub = hub.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 32 * 1024];
-                loop {
-                    let n = match rd.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    let (typed, detach) = match escape.as_mut() {
-                        Some(e) => e.feed(&buf[..n]),
-                        None => (buf[..n].to_vec(), false),
-                    };
-                    if !typed.is_empty() {
-                        hub.send(Input::Stdin(Bytes::from(typed)));
-                    }
-                    if detach {
+                let mut input = detach::Input::new(rd, escape);
+                while let Some(typed) = input.next().await {
+                    match typed {
+                        Typed::Bytes(b) => hub.send(Input::Stdin(Bytes::from(b))),
                         // The container keeps its stdin: another attach may use it.
-                        let _ = detach_tx.send(());
-                        return;
+                        Typed::Detach => {
+                            let _ = detach_tx.send(());
+                            return;
+                        }
                     }
                 }
                 if stdin_once {

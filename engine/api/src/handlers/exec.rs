@@ -10,7 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::body::JsonBody;
-use crate::detach::{self, Escape};
+use crate::detach::{self, Escape, Typed};
 use crate::error::ApiError;
 use crate::hijack::{Hijack, StreamKind};
 use crate::query::Params;
@@ -64,9 +64,9 @@ pub async fn start(
     let (want_out, want_err) = (rec.config.attach_stdout, rec.config.attach_stderr);
     let containers = state.containers.clone();
     // Detaching is a terminal's gesture; the keys were checked at create.
-    let mut escape = if rec.config.tty { Escape::parse(&rec.config.detach_keys).ok() } else { None };
+    let escape = if rec.config.tty { Escape::parse(&rec.config.detach_keys).ok() } else { None };
     Ok(hijack.respond(kind, move |conn| async move {
-        let (mut rd, mut wr) = tokio::io::split(conn);
+        let (rd, mut wr) = tokio::io::split(conn);
         // The upgrade is answered before the process starts, as dockerd does,
         // so no output can arrive with the 101 (docker-py would lose it).
         let io = match containers.exec_launch(rec).await {
@@ -87,23 +87,19 @@ pub async fn start(
         tokio::pin!(detached);
         if let Some(mut stdin) = io.stdin {
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 32 * 1024];
-                loop {
-                    let n = match rd.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    let (typed, detach) = match escape.as_mut() {
-                        Some(e) => e.feed(&buf[..n]),
-                        None => (buf[..n].to_vec(), false),
-                    };
-                    if stdin.write_all(&typed).await.is_err() || stdin.flush().await.is_err() {
-                        break;
-                    }
-                    if detach {
+                let mut input = detach::Input::new(rd, escape);
+                while let Some(typed) = input.next().await {
+                    match typed {
+                        Typed::Bytes(b) => {
+                            if stdin.write_all(&b).await.is_err() || stdin.flush().await.is_err() {
+                                break;
+                            }
+                        }
                         // The process runs on, its terminal left open.
-                        let _ = detach_tx.send(());
-                        return;
+                        Typed::Detach => {
+                            let _ = detach_tx.send(());
+                            return;
+                        }
                     }
                 }
                 let _ = stdin.shutdown().await;
