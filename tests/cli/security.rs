@@ -2,17 +2,21 @@
 //! `--cap-add`/`--cap-drop`, and seccomp (the default profile, unconfined,
 //! custom profiles).
 
-use berth_e2e::{engine_with_busybox, text};
+use berth_e2e::{engine_with_busybox, text, Berthd};
+
+/// A field of /proc/self/status (`CapEff`, `Seccomp`) in a container run with `args`.
+fn status_field(d: &Berthd, img: &str, args: &[&str], field: &str) -> String {
+    let script = format!("grep '^{field}:' /proc/self/status");
+    let mut all = vec!["run", "--rm"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[img, "sh", "-c", &script]);
+    d.docker_ok(&all).split_whitespace().nth(1).unwrap().to_string()
+}
 
 #[tokio::test]
 async fn capabilities_follow_docker_defaults() {
     let (_reg, d, img) = engine_with_busybox().await;
-    let capeff = |args: &[&str]| {
-        let mut all = vec!["run", "--rm"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[img.as_str(), "sh", "-c", "grep CapEff /proc/self/status"]);
-        d.docker_ok(&all).split_whitespace().nth(1).unwrap().to_string()
-    };
+    let capeff = |args: &[&str]| status_field(&d, &img, args, "CapEff");
     // Docker's default set, exactly.
     assert_eq!(capeff(&[]), "00000000a80425fb");
     assert_eq!(capeff(&["--cap-add", "NET_ADMIN"]), "00000000a80435fb");
@@ -26,12 +30,7 @@ async fn capabilities_follow_docker_defaults() {
 #[tokio::test]
 async fn seccomp_default_unconfined_and_custom_profiles() {
     let (_reg, d, img) = engine_with_busybox().await;
-    let mode = |args: &[&str]| {
-        let mut all = vec!["run", "--rm"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[img.as_str(), "sh", "-c", "grep Seccomp: /proc/self/status"]);
-        d.docker_ok(&all).split_whitespace().nth(1).unwrap().to_string()
-    };
+    let mode = |args: &[&str]| status_field(&d, &img, args, "Seccomp");
     // 2 is "filtered".
     assert_eq!(mode(&[]), "2");
     assert_eq!(mode(&["--security-opt", "seccomp=unconfined"]), "0");
