@@ -1,6 +1,6 @@
 //! Attaching with the real docker CLI in a terminal: detach keys leave the
 //! container running; and the API's log replay (`logs=1`) for clients such
-//! as docker-py.
+//! as docker-py, and over a websocket (`attach/ws`).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -85,4 +85,55 @@ async fn attach_replays_logs_without_streaming() {
     // Neither logs nor stream: nothing, at once.
     let nothing = d.request("POST", "/containers/said/attach?stdout=1", &upgrade, b"");
     assert!(nothing.body.is_empty());
+}
+
+/// A websocket client on the engine's socket, as docker-py's `attach_socket(ws=True)`.
+fn websocket(d: &Berthd, path: &str) -> tungstenite::WebSocket<std::os::unix::net::UnixStream> {
+    let stream = std::os::unix::net::UnixStream::connect(d.socket()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (ws, response) = tungstenite::client(format!("ws://localhost{path}"), stream).expect("websocket handshake");
+    assert_eq!(response.status(), 101);
+    ws
+}
+
+/// Every message until the engine closes: whether each was binary, and
+/// their payloads joined.
+fn messages(ws: &mut tungstenite::WebSocket<std::os::unix::net::UnixStream>) -> (Vec<bool>, String) {
+    use tungstenite::Message;
+    let (mut kinds, mut all) = (Vec::new(), Vec::new());
+    loop {
+        match ws.read() {
+            Ok(Message::Binary(b)) => (kinds.push(true), all.extend_from_slice(&b)),
+            Ok(Message::Text(t)) => (kinds.push(false), all.extend_from_slice(t.as_bytes())),
+            Ok(Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => return (kinds, text(&all)),
+            Ok(_) => continue,
+            Err(e) => panic!("websocket: {e} after {:?}", text(&all)),
+        };
+    }
+}
+
+#[tokio::test]
+async fn attach_over_a_websocket() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    d.docker_ok(&["create", "-i", "--name", "echoer", &img, "sh", "-c", "read l; echo got:$l; echo warn >&2"]);
+    let mut ws = websocket(&d, "/v1.50/containers/echoer/attach/ws?stdin=1&stdout=1&stderr=1&stream=1");
+    d.docker_ok(&["start", "echoer"]);
+    ws.send(tungstenite::Message::binary(&b"hello\n"[..])).unwrap();
+    // Raw bytes, never multiplexed, in binary messages from API 1.42 on.
+    let (kinds, said) = messages(&mut ws);
+    assert!(!kinds.is_empty() && kinds.iter().all(|binary| *binary), "{kinds:?}");
+    assert_eq!(said, "got:hello\nwarn\n");
+    assert_eq!(d.docker_ok(&["wait", "echoer"]).trim(), "0");
+
+    // Older clients get text messages; logs=1 replays what was written.
+    let mut old = websocket(&d, "/v1.41/containers/echoer/attach/ws?logs=1&stdout=1");
+    let (kinds, said) = messages(&mut old);
+    assert!(!kinds.is_empty() && kinds.iter().all(|binary| !*binary), "{kinds:?}");
+    assert_eq!(said, "got:hello\n");
+
+    // Errors come before any handshake, as JSON.
+    let missing = d.request("GET", "/containers/nope/attach/ws?stdout=1", &[], b"");
+    assert_eq!((missing.status, missing.message()), (404, "No such container: nope".to_string()));
+    let plain = d.request("GET", "/containers/echoer/attach/ws?stdout=1", &[], b"");
+    assert_eq!(plain.status, 400, "{}", plain.message());
 }

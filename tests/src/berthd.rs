@@ -163,6 +163,10 @@ impl Berthd {
         self.process.pid()
     }
 
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
     pub fn host(&self) -> String {
         format!("unix://{}", self.socket.display())
     }

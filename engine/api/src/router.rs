@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/logs", get(attach::logs))
         .route("/containers/{id}/attach", post(attach::attach))
+        .route("/containers/{id}/attach/ws", get(attach::attach_ws))
         .route("/containers/{id}/resize", post(attach::resize))
         .route("/containers/{id}/exec", post(exec::create))
         .route("/containers/{id}/restart", post(containers::restart))

@@ -1,7 +1,9 @@
-//! A container's streams: `logs` (framed or raw), `attach` (hijacked, before
-//! or after start) and terminal `resize`.
+//! A container's streams: `logs` (framed or raw), `attach` (hijacked or over
+//! a websocket, before or after start) and terminal `resize`.
 
 use axum::body::Body;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use berth_core::containers::logs::LogOptions;
@@ -10,7 +12,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::CONTENT_TYPE;
 use http::StatusCode;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::detach::{self, Escape, Typed};
 use crate::error::ApiError;
@@ -74,29 +76,134 @@ pub async fn attach(
     hijack: Hijack,
 ) -> Result<Response, ApiError> {
     let c = state.containers.get(&id)?;
-    let hub = state.containers.hub(&c.id)?;
-    let (want_stdin, want_stdout, want_stderr) = (flag(&q, "stdin"), flag(&q, "stdout"), flag(&q, "stderr"));
     let kind = StreamKind::for_container(c.spec.tty);
-    // A terminal's stdin stays open when its client goes, as in dockerd:
-    // `docker run -it` then detaching must not end the shell.
-    let stdin_once = c.spec.stdin_once && !c.spec.tty;
-    let live = flag(&q, "stream");
-    // Detaching is a terminal's gesture, as in dockerd.
-    let escape = match c.spec.tty && want_stdin {
-        true => Some(Escape::parse(q.get("detachKeys").map(String::as_str).unwrap_or(""))?),
-        false => None,
+    let session = Session::open(&state, &c, &q, kind)?;
+    Ok(hijack.respond(kind, move |io| session.run(io)))
+}
+
+/// `GET /containers/{id}/attach/ws`: the same streams over a websocket, for
+/// browsers and docker-py: never multiplexed; binary messages from API 1.42
+/// on, text messages before, as dockerd sends them.
+pub async fn attach_ws(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<Params>,
+    axum::Extension(version): axum::Extension<ApiVersion>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let c = state.containers.get(&id)?;
+    let upgrade = upgrade.map_err(|e| ApiError::bad_request(format!("websocket handshake: {}", e.body_text())))?;
+    let session = Session::open(&state, &c, &q, StreamKind::Raw)?;
+    let binary = version >= ApiVersion(1, 42);
+    Ok(upgrade.on_upgrade(move |ws| async move {
+        let (engine_side, bridge_side) = tokio::io::duplex(64 * 1024);
+        tokio::join!(session.run(engine_side), websocket_bridge(ws, bridge_side, binary));
+    }))
+}
+
+/// Carries bytes between a websocket and the attach session's end of a pipe:
+/// each chunk of output becomes one message, each message's payload is input.
+async fn websocket_bridge(ws: WebSocket, pipe: tokio::io::DuplexStream, binary: bool) {
+    use futures_util::SinkExt;
+    use tokio::io::AsyncReadExt;
+    let (mut ws_tx, mut ws_rx) = ws.split();
+    let (mut from_session, mut to_session) = tokio::io::split(pipe);
+    let output = async {
+        let mut buf = vec![0u8; 32 * 1024];
+        while let Ok(n @ 1..) = from_session.read(&mut buf).await {
+            let chunk = Bytes::copy_from_slice(&buf[..n]);
+            // A text message must be UTF-8; output that is not goes as binary.
+            let msg = match binary {
+                false => match Utf8Bytes::try_from(chunk.clone()) {
+                    Ok(text) => Message::Text(text),
+                    Err(_) => Message::Binary(chunk),
+                },
+                true => Message::Binary(chunk),
+            };
+            if ws_tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+        let _ = ws_tx.send(Message::Close(None)).await;
     };
-    let replay = LogOptions { stdout: want_stdout, stderr: want_stderr, ..Default::default() };
-    // A container that keeps no log has nothing to replay.
-    let past = if flag(&q, "logs") { state.containers.logs(&c.id, replay).ok() } else { None };
-    let mut output = hub.subscribe();
-    let mut exits = hub.exits();
-    let already_exited = c.state.status != Status::Running && c.state.status != Status::Created;
-    Ok(hijack.respond(kind, move |io| async move {
+    let input = async {
+        while let Some(Ok(msg)) = ws_rx.next().await {
+            let data = match msg {
+                Message::Text(t) => Bytes::from(t),
+                Message::Binary(b) => b,
+                Message::Close(_) => break,
+                Message::Ping(_) | Message::Pong(_) => continue,
+            };
+            if to_session.write_all(&data).await.is_err() {
+                break;
+            }
+        }
+        // The client is gone: the session sees the end of its input.
+        let _ = to_session.shutdown().await;
+    };
+    // Output ends the attachment; input may end first and output go on.
+    tokio::pin!(input);
+    tokio::select! {
+        () = output => {}
+        () = async { (&mut input).await; std::future::pending::<()>().await } => {}
+    }
+}
+
+/// One attachment to a container's streams, whatever carries its bytes.
+struct Session {
+    hub: std::sync::Arc<berth_core::containers::Hub>,
+    kind: StreamKind,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+    /// Whether the end of the client's input closes the container's stdin.
+    stdin_once: bool,
+    live: bool,
+    escape: Option<Escape>,
+    past: Option<futures_util::stream::BoxStream<'static, berth_core::containers::logs::LogLine>>,
+    already_exited: bool,
+}
+
+impl Session {
+    fn open(
+        state: &AppState,
+        c: &berth_core::containers::Container,
+        q: &Params,
+        kind: StreamKind,
+    ) -> Result<Self, ApiError> {
+        let hub = state.containers.hub(&c.id)?;
+        let (stdin, stdout, stderr) = (flag(q, "stdin"), flag(q, "stdout"), flag(q, "stderr"));
+        // Detaching is a terminal's gesture, as in dockerd.
+        let escape = match c.spec.tty && stdin {
+            true => Some(Escape::parse(q.get("detachKeys").map(String::as_str).unwrap_or(""))?),
+            false => None,
+        };
+        let replay = LogOptions { stdout, stderr, ..Default::default() };
+        Ok(Self {
+            hub,
+            kind,
+            stdin,
+            stdout,
+            stderr,
+            // A terminal's stdin stays open when its client goes, as in
+            // dockerd: `docker run -it` then detaching must not end the shell.
+            stdin_once: c.spec.stdin_once && !c.spec.tty,
+            live: flag(q, "stream"),
+            escape,
+            // A container that keeps no log has nothing to replay.
+            past: if flag(q, "logs") { state.containers.logs(&c.id, replay).ok() } else { None },
+            already_exited: c.state.status != Status::Running && c.state.status != Status::Created,
+        })
+    }
+
+    async fn run<S: AsyncRead + AsyncWrite + Send + 'static>(self, io: S) {
+        let Self { hub, kind, stdin, stdout, stderr, stdin_once, live, escape, past, already_exited } = self;
+        let mut output = hub.subscribe();
+        let mut exits = hub.exits();
         let (rd, mut wr) = tokio::io::split(io);
         let (detach_tx, detached) = detach::signal();
         tokio::pin!(detached);
-        if want_stdin && live {
+        if stdin && live {
             let hub = hub.clone();
             tokio::spawn(async move {
                 let mut input = detach::Input::new(rd, escape);
@@ -116,7 +223,7 @@ pub async fn attach(
             });
         }
         let send = |stream: u8, data: &Bytes| -> Option<Bytes> {
-            let wanted = if stream == 2 { want_stderr } else { want_stdout };
+            let wanted = if stream == 2 { stderr } else { stdout };
             wanted.then(|| match kind {
                 StreamKind::Raw => data.clone(),
                 StreamKind::Multiplexed => frame(if stream == 2 { StdStream::Stderr } else { StdStream::Stdout }, data),
@@ -165,7 +272,7 @@ pub async fn attach(
         }
         let _ = wr.flush().await;
         let _ = wr.shutdown().await;
-    }))
+    }
 }
 
 pub async fn resize(
