@@ -6,6 +6,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
+use berth_e2e::outside::Outside;
 use berth_e2e::{engine_with_busybox, text};
 
 /// Reads what a TCP server says on connect, retrying while it starts.
@@ -50,7 +51,7 @@ async fn bridge_addresses_and_container_traffic() {
     let names = d.docker_ok(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
     assert_eq!(names, "bridge bridge\nhost host\nnone null\n");
 
-    let rules = Command::new("nft").args(["list", "table", "ip", &format!("berth_{}", d.bridge())]).output().unwrap();
+    let rules = Command::new("nft").args(["list", "table", "inet", &format!("berth_{}", d.bridge())]).output().unwrap();
     assert!(text(&rules.stdout).contains("masquerade"), "{}", text(&rules.stdout));
 
     d.docker_ok(&["rm", "-f", "web"]);
@@ -150,7 +151,7 @@ async fn user_defined_networks() {
         "sealed",
     ]);
     let table = format!("berth_{}", dev.trim().replace('-', "_"));
-    let rules = text(&Command::new("nft").args(["list", "table", "ip", &table]).output().unwrap().stdout);
+    let rules = text(&Command::new("nft").args(["list", "table", "inet", &table]).output().unwrap().stdout);
     assert!(rules.contains("drop") && !rules.contains("masquerade"), "{rules}");
     // --gateway and --ip-range: addresses come from the range (aux addresses
     // held back), the bridge and the default route use the gateway; --ip
@@ -334,61 +335,6 @@ async fn embedded_dns_isolation_and_runtime_connect() {
     d.docker_ok(&["rm", "-f", "site", "late"]);
 }
 
-/// Another machine on the LAN, as a network namespace behind a veth pair:
-/// it reaches the host at `host_ip`.
-struct Outside {
-    ns: String,
-    host_if: String,
-    host_ip: String,
-}
-
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    assert!(out.status.success(), "{cmd}: {}", text(&out.stderr));
-    text(&out.stdout)
-}
-
-impl Outside {
-    fn new() -> Self {
-        let pid = std::process::id();
-        let (ns, host_if) = (format!("berth-out-{pid}"), format!("bo{pid}"));
-        let (host_ip, net) = (format!("10.98.{}.1", pid % 250), format!("10.98.{}", pid % 250));
-        let out = Self { ns: ns.clone(), host_if: host_if.clone(), host_ip: host_ip.clone() };
-        sh(&format!(
-            "ip netns add {ns} && ip link add {host_if} type veth peer name eth0 netns {ns} && \
-             ip addr add {host_ip}/30 dev {host_if} && ip link set {host_if} up && \
-             ip -n {ns} addr add {net}.2/30 dev eth0 && ip -n {ns} link set eth0 up && \
-             ip -n {ns} link set lo up && ip -n {ns} route add default via {host_ip}"
-        ));
-        out
-    }
-
-    /// Runs a shell command there.
-    fn run(&self, cmd: &str) -> String {
-        let out = Command::new("ip").args(["netns", "exec", &self.ns, "sh", "-c", cmd]).output().unwrap();
-        text(&out.stdout)
-    }
-
-    /// What a TCP server on the host's `port` answers, retrying while it starts.
-    fn read(&self, port: u16) -> String {
-        for _ in 0..30 {
-            let out = self.run(&format!("busybox nc -w 3 {} {port} </dev/null", self.host_ip));
-            if !out.is_empty() {
-                return out;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("nothing answered on {}:{port} from outside", self.host_ip);
-    }
-}
-
-impl Drop for Outside {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "del", &self.host_if]).status();
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
-    }
-}
-
 /// A UDP socket bound in the network namespace at `ns` (only the thread
 /// that makes it enters the namespace; the socket stays there).
 fn udp_socket_in(ns: &str, addr: &str) -> std::net::UdpSocket {
@@ -450,7 +396,7 @@ async fn outside_traffic_udp_and_port_ranges() {
 
     // From another machine: DNAT straight to the container, which sees the
     // client's own address.
-    let seen = outside.read(tcp);
+    let seen = outside.read(&outside.host_ip, tcp);
     assert!(seen.contains(&format!("{}:80", ip)) && seen.contains("10.98."), "{seen}");
     // From the host's loopback: the proxy.
     let local = read_from(&format!("127.0.0.1:{tcp}"));
@@ -477,13 +423,13 @@ async fn outside_traffic_udp_and_port_ranges() {
     // the rules are the same, not doubled.
     let table = format!("berth_{}", d.bridge());
     let dnat_rules = || -> usize {
-        let out = Command::new("nft").args(["list", "table", "ip", &table]).output().unwrap();
-        text(&out.stdout).matches("dnat to").count()
+        let out = Command::new("nft").args(["list", "table", "inet", &table]).output().unwrap();
+        text(&out.stdout).matches(" dnat ip to ").count()
     };
     assert_eq!(dnat_rules(), 3);
     let mut d = d;
     d.crash();
-    assert!(outside.read(tcp).contains("10.98."));
+    assert!(outside.read(&outside.host_ip, tcp).contains("10.98."));
     d.restart();
     assert_eq!(dnat_rules(), 3);
     assert!(read_from(&format!("127.0.0.1:{tcp}")).contains(&format!("{ip}:80")));

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::StatusCode;
 
+use super::network_view;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::query::{flag, Params};
@@ -229,67 +230,6 @@ fn port_bindings(
     Ok(out)
 }
 
-/// The network view shared by inspect and ps: every network the container
-/// joins, with its address there while it runs.
-fn endpoint_settings(state: &AppState, c: &Container) -> std::collections::BTreeMap<String, EndpointSettings> {
-    c.spec
-        .networks
-        .iter()
-        .map(|(name, att)| {
-            let ep = c.endpoints.iter().find(|e| &e.network == name);
-            let network_id = match ep {
-                Some(ep) => ep.network_id.clone(),
-                None => state.network.get(name).map(|n| n.id).unwrap_or_default(),
-            };
-            let settings = EndpointSettings {
-                network_id,
-                endpoint_id: ep.map(|e| e.endpoint_id.clone()).unwrap_or_default(),
-                gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
-                ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
-                ip_prefix_len: ep.map_or(0, |e| e.prefix),
-                // The configured address shows before the container runs.
-                mac_address: ep.map(|e| e.mac.clone()).or_else(|| att.mac_address.clone()).unwrap_or_default(),
-                aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
-                links: (!att.links.is_empty()).then(|| att.links.iter().map(|l| l.to_spec()).collect()),
-                dns_names: ep.map(|e| e.dns_names.clone()).filter(|n| !n.is_empty() && name != "bridge"),
-                ipam_config: (att.ipv4_address.is_some() || !att.link_local_ips.is_empty()).then(|| EndpointIpam {
-                    ipv4_address: att.ipv4_address.map(|ip| ip.to_string()).unwrap_or_default(),
-                    link_local_ips: att.link_local_ips.clone(),
-                }),
-                driver_opts: (!att.driver_opts.is_empty()).then(|| att.driver_opts.clone()),
-            };
-            (name.clone(), settings)
-        })
-        .collect()
-}
-
-fn network_settings(state: &AppState, c: &Container) -> NetworkSettings {
-    let mut ports: std::collections::BTreeMap<String, Option<Vec<PortBindingWire>>> =
-        c.spec.exposed_ports.iter().map(|p| (p.clone(), None)).collect();
-    let primary = c.endpoints.first();
-    for p in primary.iter().flat_map(|ep| ep.ports.iter()) {
-        let wire = PortBindingWire { host_ip: p.host_ip.clone(), host_port: p.host_port.to_string() };
-        ports
-            .entry(format!("{}/{}", p.container_port, p.protocol))
-            .or_insert(None)
-            .get_or_insert_with(Vec::new)
-            .push(wire);
-    }
-    // The top-level fields describe the default bridge only, as in Docker.
-    let ep = primary.filter(|e| e.network == "bridge");
-    NetworkSettings {
-        bridge: String::new(),
-        sandbox_id: String::new(),
-        sandbox_key: if c.state.pid > 0 { format!("/proc/{}/ns/net", c.state.pid) } else { String::new() },
-        ports,
-        gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
-        ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
-        ip_prefix_len: ep.map_or(0, |e| e.prefix),
-        mac_address: ep.map(|e| e.mac.clone()).unwrap_or_default(),
-        networks: endpoint_settings(state, c),
-    }
-}
-
 pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state.containers.start(&id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -429,7 +369,7 @@ pub async fn inspect(
         graph_driver: GraphDriver { name: "overlay2".into(), data: graph },
         mounts: mount_points(&state, &c),
         config: c.config_json.clone(),
-        network_settings: network_settings(&state, &c),
+        network_settings: network_view::network_settings(&state, &c),
     }))
 }
 
@@ -521,7 +461,7 @@ pub(crate) fn summary(state: &AppState, c: &Container) -> ContainerSummaryItem {
         state: c.state.status.as_str().into(),
         status: status_text(c),
         host_config: SummaryHostConfig { network_mode: c.spec.host.network_mode.clone() },
-        network_settings: SummaryNetworkSettings { networks: endpoint_settings(state, c) },
+        network_settings: SummaryNetworkSettings { networks: network_view::endpoint_settings(state, c) },
         mounts: mount_points(state, c),
     }
 }

@@ -9,6 +9,7 @@ pub mod containers;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod network_view;
 pub mod networks;
 pub mod stats;
 pub mod swarm;

@@ -30,20 +30,14 @@ fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
                     endpoint_id: ep.endpoint_id,
                     mac_address: ep.mac,
                     ipv4_address: format!("{}/{}", ep.ip, ep.prefix),
-                    ipv6_address: String::new(),
+                    ipv6_address: ep.ipv6.map(|v6| format!("{}/{}", v6.ip, v6.prefix)).unwrap_or_default(),
                 },
             ))
         })
         .collect();
-    let mut config = BTreeMap::from([
-        ("Subnet".to_string(), n.subnet.to_string().into()),
-        ("Gateway".to_string(), n.gateway().to_string().into()),
-    ]);
-    if let Some(range) = n.ipam.ip_range {
-        config.insert("IPRange".into(), range.to_string().into());
-    }
-    if !n.ipam.aux_addresses.is_empty() {
-        config.insert("AuxiliaryAddresses".into(), serde_json::json!(n.ipam.aux_addresses));
+    let mut config = vec![pool_config(&n.subnet, n.gateway(), &n.ipam)];
+    if let Some(v6) = &n.ipv6 {
+        config.push(pool_config(&v6.subnet, v6.gateway(), &v6.ipam));
     }
     let mut options = n.options.clone();
     options.insert("com.docker.network.bridge.name".into(), n.device.clone());
@@ -53,8 +47,8 @@ fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
         created: n.created.clone(),
         scope: "local".into(),
         driver: "bridge".into(),
-        enable_ipv6: false,
-        ipam: Ipam { driver: "default".into(), config: vec![config] },
+        enable_ipv6: n.ipv6.is_some(),
+        ipam: Ipam { driver: "default".into(), config },
         internal: n.internal,
         attachable: n.attachable,
         ingress: false,
@@ -62,6 +56,25 @@ fn resource(state: &AppState, n: &BridgeNetwork) -> NetworkResource {
         options,
         labels: n.labels.clone(),
     }
+}
+
+/// One `IPAM.Config` entry: Subnet, Gateway, IPRange, AuxiliaryAddresses.
+fn pool_config<A: berth_core::network::Family + serde::Serialize>(
+    subnet: &berth_core::network::Cidr<A>,
+    gateway: A,
+    ipam: &berth_core::network::Ipam<A>,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut config = BTreeMap::from([
+        ("Subnet".to_string(), subnet.to_string().into()),
+        ("Gateway".to_string(), gateway.to_string().into()),
+    ]);
+    if let Some(range) = &ipam.ip_range {
+        config.insert("IPRange".into(), range.to_string().into());
+    }
+    if !ipam.aux_addresses.is_empty() {
+        config.insert("AuxiliaryAddresses".into(), serde_json::json!(ipam.aux_addresses));
+    }
+    config
 }
 
 /// `host` and `none`, whose IDs derive from the default bridge's so they stay stable.
@@ -138,19 +151,32 @@ pub async fn create(
     if !matches!(req.driver.as_str(), "" | "bridge") {
         return Err(ApiError::not_found(format!("plugin \"{}\" not found", req.driver)));
     }
-    if req.enable_ipv6 == Some(true) {
-        return Err(ApiError::bad_request("IPv6 networks are not supported by Berth yet"));
+    // Each pool is IPv4 or IPv6 by its addresses.
+    let (v6, v4): (Vec<IpamPool>, Vec<IpamPool>) = req
+        .ipam
+        .and_then(|i| i.config)
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|p| [&p.subnet, &p.gateway, &p.ip_range].into_iter().flatten().any(|a| a.contains(':')));
+    if v4.len() > 1 || v6.len() > 1 {
+        return Err(ApiError::bad_request("Berth networks take one IPv4 and one IPv6 subnet at most"));
     }
-    let mut pools = req.ipam.and_then(|i| i.config).unwrap_or_default().into_iter();
-    let pool = pools.next().unwrap_or_default();
-    if pools.next().is_some() || pool.subnet.as_deref().is_some_and(|s| s.contains(':')) {
-        return Err(ApiError::bad_request("Berth networks take one IPv4 subnet"));
+    let enable_ipv6 = req.enable_ipv6.unwrap_or(false);
+    if !v6.is_empty() && !enable_ipv6 {
+        return Err(ApiError::bad_request("an IPv6 subnet was given but IPv6 is not enabled (--ipv6, EnableIPv6)"));
     }
+    let pool = |p: Option<IpamPool>| {
+        let p = p.unwrap_or_default();
+        berth_core::network::PoolRequest {
+            subnet: p.subnet,
+            gateway: p.gateway,
+            ip_range: p.ip_range,
+            aux_addresses: p.auxiliary_addresses.unwrap_or_default(),
+        }
+    };
     let options = berth_core::network::CreateOptions {
-        subnet: pool.subnet,
-        gateway: pool.gateway,
-        ip_range: pool.ip_range,
-        aux_addresses: pool.auxiliary_addresses.unwrap_or_default(),
+        ipv4: pool(v4.into_iter().next()),
+        ipv6: enable_ipv6.then(|| pool(v6.into_iter().next())),
         internal: req.internal,
         attachable: req.attachable,
         labels: req.labels.unwrap_or_default(),

@@ -57,6 +57,8 @@ pub struct EndpointConfig {
 pub struct EndpointIpamRequest {
     #[serde(rename = "IPv4Address")]
     pub ipv4_address: String,
+    #[serde(rename = "IPv6Address")]
+    pub ipv6_address: String,
     #[serde(rename = "LinkLocalIPs")]
     pub link_local_ips: Option<Vec<String>>,
 }
@@ -67,12 +69,8 @@ impl EndpointConfig {
     pub fn attachment(self) -> Result<berth_core::containers::NetworkAttachment, crate::error::ApiError> {
         let ipam = self.ipam_config.unwrap_or_default();
         let link_local_ips = ipam.link_local_ips.unwrap_or_default();
-        let ip = Some(ipam.ipv4_address).filter(|ip| !ip.is_empty());
-        let ipv4_address = ip
-            .map(|ip| {
-                ip.parse().map_err(|_| crate::error::ApiError::bad_request(format!("invalid IPv4 address: {ip}")))
-            })
-            .transpose()?;
+        let ipv4_address = parse_address(&ipam.ipv4_address, "IPv4")?;
+        let ipv6_address = parse_address(&ipam.ipv6_address, "IPv6")?;
         let links = self
             .links
             .unwrap_or_default()
@@ -86,11 +84,23 @@ impl EndpointConfig {
         Ok(berth_core::containers::NetworkAttachment {
             aliases: self.aliases.unwrap_or_default(),
             ipv4_address,
+            ipv6_address,
             links,
             mac_address,
             driver_opts: self.driver_opts.unwrap_or_default(),
             link_local_ips,
         })
+    }
+}
+
+/// An endpoint's fixed address of one family, if given.
+fn parse_address<A: std::str::FromStr>(text: &str, family: &str) -> Result<Option<A>, crate::error::ApiError> {
+    match text {
+        "" => Ok(None),
+        ip => ip
+            .parse()
+            .map(Some)
+            .map_err(|_| crate::error::ApiError::bad_request(format!("invalid {family} address: {ip}"))),
     }
 }
 
@@ -376,6 +386,12 @@ pub struct NetworkSettings {
     #[serde(rename = "IPPrefixLen")]
     pub ip_prefix_len: u8,
     pub mac_address: String,
+    #[serde(rename = "IPv6Gateway")]
+    pub ipv6_gateway: String,
+    #[serde(rename = "GlobalIPv6Address")]
+    pub global_ipv6_address: String,
+    #[serde(rename = "GlobalIPv6PrefixLen")]
+    pub global_ipv6_prefix_len: u8,
     pub networks: BTreeMap<String, EndpointSettings>,
 }
 
@@ -391,6 +407,12 @@ pub struct EndpointSettings {
     pub ip_address: String,
     #[serde(rename = "IPPrefixLen")]
     pub ip_prefix_len: u8,
+    #[serde(rename = "IPv6Gateway")]
+    pub ipv6_gateway: String,
+    #[serde(rename = "GlobalIPv6Address")]
+    pub global_ipv6_address: String,
+    #[serde(rename = "GlobalIPv6PrefixLen")]
+    pub global_ipv6_prefix_len: u8,
     pub mac_address: String,
     pub aliases: Option<Vec<String>>,
     pub links: Option<Vec<String>>,
@@ -406,6 +428,8 @@ pub struct EndpointSettings {
 pub struct EndpointIpam {
     #[serde(rename = "IPv4Address", skip_serializing_if = "String::is_empty")]
     pub ipv4_address: String,
+    #[serde(rename = "IPv6Address", skip_serializing_if = "String::is_empty")]
+    pub ipv6_address: String,
     #[serde(rename = "LinkLocalIPs", skip_serializing_if = "Vec::is_empty")]
     pub link_local_ips: Vec<String>,
 }

@@ -42,6 +42,9 @@ pub(super) fn hosts_text(
         if c.spec.domainname.is_empty() { host.clone() } else { format!("{host}.{} {host}", c.spec.domainname) };
     for ep in endpoints {
         text.push_str(&format!("{}\t{names}\n", ep.ip));
+        if let Some(v6) = ep.ipv6 {
+            text.push_str(&format!("{}\t{names}\n", v6.ip));
+        }
     }
     text
 }

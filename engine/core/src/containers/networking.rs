@@ -58,6 +58,7 @@ impl ContainerService {
             pid,
             index,
             ip: att.ipv4_address,
+            ip6: att.ipv6_address,
             mac: att.mac_address.as_deref().and_then(parse_mac),
             aliases: att.aliases.clone(),
             dns_names,

@@ -44,6 +44,9 @@ pub struct NetworkAttachment {
     pub aliases: Vec<String>,
     /// A fixed address (`--ip`).
     pub ipv4_address: Option<std::net::Ipv4Addr>,
+    /// A fixed IPv6 address (`--ip6`).
+    #[serde(default)]
+    pub ipv6_address: Option<std::net::Ipv6Addr>,
     /// Names only this container resolves there (an endpoint's `Links`).
     #[serde(default)]
     pub links: Vec<super::links::Link>,

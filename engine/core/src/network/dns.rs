@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, PTR};
+use hickory_proto::rr::rdata::{A, AAAA, PTR};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -23,7 +23,7 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(4);
 /// The names a DNS server knows, as seen by the container asking.
 pub trait Resolve: Send + Sync + 'static {
     /// Addresses of `name` for the container at `src`; `None` if unknown.
-    fn lookup(&self, src: Ipv4Addr, name: &str) -> Option<Vec<Ipv4Addr>>;
+    fn lookup(&self, src: Ipv4Addr, name: &str) -> Option<Vec<IpAddr>>;
     /// The name of the container at `ip`, if `src` may see it.
     fn reverse(&self, src: Ipv4Addr, ip: Ipv4Addr) -> Option<String>;
     /// Where to forward what is not ours.
@@ -117,18 +117,21 @@ fn local_answer(msg: &Message, src: Ipv4Addr, book: &dyn Resolve) -> Option<Mess
     let [q] = msg.queries() else { return None };
     let name = q.name().to_ascii();
     let records: Vec<Record> = match q.query_type() {
-        RecordType::A => {
-            let mut ips = book.lookup(src, &name)?;
+        // A known name without addresses of the family asked for gets an
+        // empty answer at once rather than leave the client waiting on an
+        // upstream that cannot know it.
+        RecordType::A | RecordType::AAAA => {
+            let want_v6 = q.query_type() == RecordType::AAAA;
+            let mut ips: Vec<IpAddr> =
+                book.lookup(src, &name)?.into_iter().filter(|ip| ip.is_ipv6() == want_v6).collect();
             // Several containers behind one alias: spread the load.
-            let offset = usize::from(msg.id()) % ips.len();
+            let offset = usize::from(msg.id()) % ips.len().max(1);
             ips.rotate_left(offset);
-            ips.into_iter().map(|ip| Record::from_rdata(q.name().clone(), TTL, RData::A(A(ip)))).collect()
-        }
-        // A known name has no IPv6 address: say so at once rather than
-        // leave the client waiting on an upstream that cannot know it.
-        RecordType::AAAA => {
-            book.lookup(src, &name)?;
-            Vec::new()
+            let rdata = |ip| match ip {
+                IpAddr::V4(v4) => RData::A(A(v4)),
+                IpAddr::V6(v6) => RData::AAAA(AAAA(v6)),
+            };
+            ips.into_iter().map(|ip| Record::from_rdata(q.name().clone(), TTL, rdata(ip))).collect()
         }
         RecordType::PTR => {
             let ip = parse_reverse(&name)?;
@@ -194,8 +197,12 @@ mod tests {
     struct Book(Vec<SocketAddr>);
 
     impl Resolve for Book {
-        fn lookup(&self, _: Ipv4Addr, name: &str) -> Option<Vec<Ipv4Addr>> {
-            (name == "web.").then(|| vec![Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)])
+        fn lookup(&self, _: Ipv4Addr, name: &str) -> Option<Vec<IpAddr>> {
+            match name {
+                "web." => Some(vec![Ipv4Addr::new(10, 0, 0, 2).into(), Ipv4Addr::new(10, 0, 0, 3).into()]),
+                "dual." => Some(vec![Ipv4Addr::new(10, 0, 0, 4).into(), "fd00::4".parse().unwrap()]),
+                _ => None,
+            }
         }
         fn reverse(&self, _: Ipv4Addr, ip: Ipv4Addr) -> Option<String> {
             (ip == Ipv4Addr::new(10, 0, 0, 2)).then(|| "web".into())
@@ -225,6 +232,11 @@ mod tests {
         assert_eq!(a.answers().len(), 2);
         let aaaa = ask("web.", RecordType::AAAA).await;
         assert_eq!((aaaa.response_code(), aaaa.answers().len()), (ResponseCode::NoError, 0));
+        // Each family gets its own addresses.
+        let dual = ask("dual.", RecordType::AAAA).await;
+        assert_eq!(dual.answers().iter().map(|r| r.data().to_string()).collect::<Vec<_>>(), ["fd00::4"]);
+        let dual = ask("dual.", RecordType::A).await;
+        assert_eq!(dual.answers().iter().map(|r| r.data().to_string()).collect::<Vec<_>>(), ["10.0.0.4"]);
         let ptr = ask("2.0.0.10.in-addr.arpa.", RecordType::PTR).await;
         assert_eq!(ptr.answers()[0].data().to_string(), "web.");
         // Nothing to forward to: SERVFAIL, never silence.

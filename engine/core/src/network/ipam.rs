@@ -2,57 +2,100 @@
 //! nothing on the host, and addresses handed out from it.
 
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 
 use super::NetworkError;
 
+/// An address family, as numbers: the arithmetic of subnets is the same for
+/// IPv4 and IPv6, only the width differs.
+pub trait Family: Copy + Ord + std::fmt::Display + std::str::FromStr {
+    const BITS: u8;
+    fn to_bits(self) -> u128;
+    fn from_bits(bits: u128) -> Self;
+}
+
+impl Family for Ipv4Addr {
+    const BITS: u8 = 32;
+    fn to_bits(self) -> u128 {
+        u32::from(self).into()
+    }
+    fn from_bits(bits: u128) -> Self {
+        Ipv4Addr::from(bits as u32)
+    }
+}
+
+impl Family for Ipv6Addr {
+    const BITS: u8 = 128;
+    fn to_bits(self) -> u128 {
+        self.into()
+    }
+    fn from_bits(bits: u128) -> Self {
+        bits.into()
+    }
+}
+
+/// A subnet of either family: its network address and prefix length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Subnet {
-    pub base: Ipv4Addr,
+pub struct Cidr<A> {
+    pub base: A,
     pub prefix: u8,
 }
 
-impl Subnet {
+pub type Subnet = Cidr<Ipv4Addr>;
+pub type Subnet6 = Cidr<Ipv6Addr>;
+
+impl<A: Family> Cidr<A> {
+    /// `ADDRESS/PREFIX`, with room for a gateway and one host at least.
     pub fn parse(s: &str) -> Option<Self> {
         let (ip, prefix) = s.split_once('/')?;
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 30)?;
-        let base = u32::from(ip.parse::<Ipv4Addr>().ok()?) & mask(prefix);
-        Some(Self { base: base.into(), prefix })
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= A::BITS - 2)?;
+        let base = ip.parse::<A>().ok()?.to_bits() & mask::<A>(prefix);
+        Some(Self { base: A::from_bits(base), prefix })
     }
 
-    pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        u32::from(ip) & mask(self.prefix) == u32::from(self.base)
+    pub fn contains(&self, ip: A) -> bool {
+        ip.to_bits() & mask::<A>(self.prefix) == self.base.to_bits()
     }
 
-    pub fn overlaps(&self, other: &Subnet) -> bool {
-        let m = mask(self.prefix.min(other.prefix));
-        u32::from(self.base) & m == u32::from(other.base) & m
+    pub fn overlaps(&self, other: &Self) -> bool {
+        let m = mask::<A>(self.prefix.min(other.prefix));
+        self.base.to_bits() & m == other.base.to_bits() & m
     }
 
     /// The first host address, the bridge's own.
-    pub fn gateway(&self) -> Ipv4Addr {
-        (u32::from(self.base) + 1).into()
+    pub fn gateway(&self) -> A {
+        A::from_bits(self.base.to_bits() + 1)
     }
 
-    fn broadcast(&self) -> u32 {
-        u32::from(self.base) | !mask(self.prefix)
+    /// The last address (IPv4's broadcast address).
+    fn last(&self) -> u128 {
+        self.base.to_bits() | (!mask::<A>(self.prefix) & mask::<A>(A::BITS))
     }
 }
 
-impl std::fmt::Display for Subnet {
+impl<A: Family> std::fmt::Display for Cidr<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.base, self.prefix)
     }
 }
 
-fn mask(prefix: u8) -> u32 {
+/// The top `prefix` bits of an `A::BITS`-wide address.
+fn mask<A: Family>(prefix: u8) -> u128 {
     if prefix == 0 {
         0
     } else {
-        u32::MAX << (32 - prefix)
+        (u128::MAX << (128 - u32::from(prefix))) >> (128 - u32::from(A::BITS))
     }
+}
+
+/// A unique local /64 for an IPv6 network created without a subnet, drawn
+/// from its ID as RFC 4193 draws the global ID at random.
+pub fn ula_for(network_id: &str) -> Subnet6 {
+    let global = u64::from_str_radix(network_id.get(..10).unwrap_or("0"), 16).unwrap_or(0);
+    let base = (0xfdu128 << 120) | (u128::from(global) << 80);
+    Cidr { base: base.into(), prefix: 64 }
 }
 
 /// Where Berth's default bridge looks for room, clear of Docker's
@@ -84,34 +127,33 @@ pub fn pick_subnet(taken: &[Subnet]) -> Option<Subnet> {
 
 /// The next host address of `subnet` in `pool` (the subnet or its
 /// `--ip-range`) that is not `used`.
-pub fn allocate(subnet: &Subnet, pool: &Subnet, used: &BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
-    let first = u32::from(pool.base).max(u32::from(subnet.base)) + 1;
-    let last = pool.broadcast().min(subnet.broadcast() - 1);
-    (first..=last).map(Ipv4Addr::from).find(|ip| !used.contains(ip))
+pub fn allocate<A: Family>(subnet: &Cidr<A>, pool: &Cidr<A>, used: &BTreeSet<A>) -> Option<A> {
+    let first = pool.base.to_bits().max(subnet.base.to_bits()) + 1;
+    let last = pool.last().min(subnet.last() - 1);
+    (first..=last).map(A::from_bits).find(|ip| !used.contains(ip))
 }
 
 /// `--gateway`, which must be a host address of `subnet`.
-pub fn gateway_in(subnet: &Subnet, gateway: &str) -> Result<Ipv4Addr, NetworkError> {
-    let ip: Ipv4Addr =
-        gateway.parse().map_err(|_| NetworkError::Invalid(format!("invalid gateway address {gateway:?}")))?;
-    let host = u32::from(ip);
-    if !subnet.contains(ip) || host == u32::from(subnet.base) || host == subnet.broadcast() {
+pub fn gateway_in<A: Family>(subnet: &Cidr<A>, gateway: &str) -> Result<A, NetworkError> {
+    let ip: A = gateway.parse().map_err(|_| NetworkError::Invalid(format!("invalid gateway address {gateway:?}")))?;
+    let host = ip.to_bits();
+    if !subnet.contains(ip) || host == subnet.base.to_bits() || host == subnet.last() {
         return Err(NetworkError::Invalid(format!("no matching subnet for gateway {gateway}")));
     }
     Ok(ip)
 }
 
 /// An `--aux-address`, which must be in `subnet`.
-pub fn aux_in(subnet: &Subnet, ip: &str) -> Result<Ipv4Addr, NetworkError> {
-    match ip.parse::<Ipv4Addr>() {
+pub fn aux_in<A: Family>(subnet: &Cidr<A>, ip: &str) -> Result<A, NetworkError> {
+    match ip.parse::<A>() {
         Ok(a) if subnet.contains(a) => Ok(a),
         _ => Err(NetworkError::Invalid(format!("no matching subnet for aux-address {ip}"))),
     }
 }
 
 /// `--ip-range`, which must lie within `subnet`.
-pub fn range_in(subnet: &Subnet, range: &str) -> Result<Subnet, NetworkError> {
-    let r = Subnet::parse(range).ok_or_else(|| NetworkError::Invalid(format!("invalid ip-range {range:?}")))?;
+pub fn range_in<A: Family>(subnet: &Cidr<A>, range: &str) -> Result<Cidr<A>, NetworkError> {
+    let r = Cidr::<A>::parse(range).ok_or_else(|| NetworkError::Invalid(format!("invalid ip-range {range:?}")))?;
     if r.prefix < subnet.prefix || !subnet.contains(r.base) {
         return Err(NetworkError::Invalid(format!("no matching subnet for range {range}")));
     }
@@ -159,5 +201,22 @@ mod tests {
         assert_eq!(allocate(&s, &last, &BTreeSet::new()), Some(Ipv4Addr::new(10, 9, 255, 253)));
         let full: BTreeSet<_> = [Ipv4Addr::new(10, 9, 255, 253), Ipv4Addr::new(10, 9, 255, 254)].into();
         assert_eq!(allocate(&s, &last, &full), None);
+    }
+
+    #[test]
+    fn ipv6_subnets() {
+        let s = Subnet6::parse("2001:389::1/64").unwrap();
+        assert_eq!(s.to_string(), "2001:389::/64");
+        assert_eq!(s.gateway().to_string(), "2001:389::1");
+        assert!(s.contains("2001:389::f00d".parse().unwrap()));
+        assert!(!s.contains("2001:388::1".parse().unwrap()));
+        assert!(Subnet6::parse("2001:389::/48").unwrap().overlaps(&s));
+        assert_eq!(gateway_in(&s, "2001:389::ffff").unwrap().to_string(), "2001:389::ffff");
+        assert!(gateway_in(&s, "2001:389::").is_err());
+        let r = range_in(&s, "2001:389::/96").unwrap();
+        let used: BTreeSet<Ipv6Addr> = ["2001:389::1".parse().unwrap()].into();
+        assert_eq!(allocate(&s, &r, &used).unwrap().to_string(), "2001:389::2");
+        assert!(Subnet6::parse("172.30.0.0/16").is_none() && Subnet::parse("fd00::/64").is_none());
+        assert_eq!(ula_for("0123456789abcdef").to_string(), "fd01:2345:6789::/64");
     }
 }

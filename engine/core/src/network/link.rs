@@ -1,7 +1,7 @@
 //! Links and addresses through netlink: the bridge, and a veth pair per
 //! container with one end moved into the container's network namespace.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
 use futures_util::TryStreamExt;
@@ -41,14 +41,37 @@ fn exists_ok(r: Result<(), rtnetlink::Error>) -> Result<(), rtnetlink::Error> {
     }
 }
 
-/// Creates the bridge if needed, gives it the gateway address, brings it up.
-pub async fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetworkError> {
+/// Adds an address to a link. IPv6 ones skip duplicate address detection,
+/// as the engine hands them out: otherwise they stay unusable ("tentative")
+/// for the first seconds of a container.
+async fn add_address(h: &Handle, idx: u32, ip: IpAddr, prefix: u8) -> Result<(), rtnetlink::Error> {
+    let mut req = h.address().add(idx, ip, prefix);
+    if ip.is_ipv6() {
+        use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags};
+        let msg = req.message_mut();
+        msg.header.flags = AddressHeaderFlags::Nodad;
+        msg.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
+    }
+    exists_ok(req.execute().await)
+}
+
+/// Creates the bridge if needed, gives it the gateway addresses (IPv4, and
+/// IPv6 on a dual-stack network), brings it up.
+pub async fn ensure_bridge(
+    name: &str,
+    gateway: Ipv4Addr,
+    prefix: u8,
+    gateway6: Option<(Ipv6Addr, u8)>,
+) -> Result<(), NetworkError> {
     let h = connect()?;
     if index_of(&h, name).await?.is_none() {
         exists_ok(h.link().add(LinkBridge::new(name).build()).execute().await).map_err(nl("create bridge"))?;
     }
     let idx = index_of(&h, name).await?.ok_or_else(|| NetworkError::Netlink(format!("bridge {name} vanished")))?;
-    exists_ok(h.address().add(idx, IpAddr::V4(gateway), prefix).execute().await).map_err(nl("address the bridge"))?;
+    add_address(&h, idx, gateway.into(), prefix).await.map_err(nl("address the bridge"))?;
+    if let Some((gw6, prefix6)) = gateway6 {
+        add_address(&h, idx, gw6.into(), prefix6).await.map_err(nl("address the bridge (IPv6)"))?;
+    }
     h.link().set(LinkUnspec::new_with_index(idx).up().build()).execute().await.map_err(nl("bring the bridge up"))
 }
 
@@ -64,6 +87,8 @@ pub struct Plug<'a> {
     pub prefix: u8,
     /// The default route, on the container's first network only.
     pub gateway: Option<Ipv4Addr>,
+    /// Address, prefix and (on the first network) default route of IPv6.
+    pub ipv6: Option<(Ipv6Addr, u8, Option<Ipv6Addr>)>,
     pub mac: [u8; 6],
 }
 
@@ -94,7 +119,7 @@ pub async fn plug(p: &Plug<'_>) -> Result<(), NetworkError> {
         .map_err(nl("move veth into the container"))?;
     // Inside: a netlink socket must be opened from within the namespace,
     // which takes a thread of its own.
-    let (interface, ip, prefix, gateway) = (p.interface.to_string(), p.ip, p.prefix, p.gateway);
+    let (interface, ip, prefix, gateway, ipv6) = (p.interface.to_string(), p.ip, p.prefix, p.gateway, p.ipv6);
     std::thread::spawn(move || -> Result<(), NetworkError> {
         nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
             .map_err(|e| NetworkError::Netlink(format!("enter netns: {e}")))?;
@@ -110,14 +135,19 @@ pub async fn plug(p: &Plug<'_>) -> Result<(), NetworkError> {
                 .execute()
                 .await
                 .map_err(nl("bring the interface up"))?;
-            h.address().add(idx, IpAddr::V4(ip), prefix).execute().await.map_err(nl("address the interface"))?;
-            match gateway {
-                Some(gw) => {
-                    let route = RouteMessageBuilder::<Ipv4Addr>::new().gateway(gw).build();
-                    h.route().add(route).execute().await.map_err(nl("add default route"))
-                }
-                None => Ok(()),
+            add_address(&h, idx, ip.into(), prefix).await.map_err(nl("address the interface"))?;
+            if let Some(gw) = gateway {
+                let route = RouteMessageBuilder::<Ipv4Addr>::new().gateway(gw).build();
+                h.route().add(route).execute().await.map_err(nl("add default route"))?;
             }
+            if let Some((ip6, prefix6, gateway6)) = ipv6 {
+                add_address(&h, idx, ip6.into(), prefix6).await.map_err(nl("address the interface (IPv6)"))?;
+                if let Some(gw) = gateway6 {
+                    let route = RouteMessageBuilder::<Ipv6Addr>::new().gateway(gw).build();
+                    h.route().add(route).execute().await.map_err(nl("add default IPv6 route"))?;
+                }
+            }
+            Ok(())
         })
     })
     .join()

@@ -13,10 +13,10 @@ mod ports;
 mod proxy;
 pub mod resolv;
 
-pub use ipam::Subnet;
+pub use ipam::{Cidr, Family, Subnet, Subnet6};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -93,6 +93,9 @@ pub struct Endpoint {
     pub ip: Ipv4Addr,
     pub prefix: u8,
     pub gateway: Ipv4Addr,
+    /// The container's IPv6 address, on an IPv6 network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Endpoint6>,
     pub mac: String,
     pub aliases: Vec<String>,
     /// Names the embedded DNS server answers with this address.
@@ -105,6 +108,14 @@ pub struct Endpoint {
     pub ports: Vec<PortBinding>,
 }
 
+/// A container's IPv6 side on a network with IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint6 {
+    pub ip: Ipv6Addr,
+    pub prefix: u8,
+    pub gateway: Ipv6Addr,
+}
+
 /// What a container asks for when it joins a network.
 #[derive(Debug, Clone, Default)]
 pub struct Attach {
@@ -115,6 +126,9 @@ pub struct Attach {
     pub index: u8,
     /// A fixed address (`--ip`), else the next free one.
     pub ip: Option<Ipv4Addr>,
+    /// A fixed IPv6 address (`--ip6`), else the next free one when the
+    /// network has IPv6.
+    pub ip6: Option<Ipv6Addr>,
     /// A fixed MAC address, else one derived from the IP, as Docker does.
     pub mac: Option<[u8; 6]>,
     pub aliases: Vec<String>,
@@ -132,6 +146,7 @@ pub struct Attach {
 #[derive(Debug, Clone)]
 struct Member {
     container_id: String,
+    ipv6: Option<Ipv6Addr>,
     names: Vec<String>,
     upstream_dns: Vec<Ipv4Addr>,
     links: Vec<(String, String)>,
@@ -161,6 +176,23 @@ pub struct BridgeNetwork {
     /// containers anyway.
     #[serde(default)]
     pub attachable: bool,
+    /// `--ipv6`: the network's IPv6 subnet, next to its IPv4 one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Net>,
+}
+
+/// The IPv6 side of a dual-stack network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipv6Net {
+    pub subnet: Subnet6,
+    #[serde(default)]
+    pub ipam: Ipam<Ipv6Addr>,
+}
+
+impl Ipv6Net {
+    pub fn gateway(&self) -> Ipv6Addr {
+        self.ipam.gateway.unwrap_or_else(|| self.subnet.gateway())
+    }
 }
 
 fn default_name() -> String {
@@ -179,36 +211,92 @@ impl BridgeNetwork {
     }
 }
 
-/// What the user asked of a network's addresses (`docker network create
-/// --subnet --gateway --ip-range`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ipam {
+/// What the user asked of a network's addresses in one family (`docker
+/// network create --subnet --gateway --ip-range --aux-address`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipam<A = Ipv4Addr> {
     /// The subnet was given, not picked: static addresses need that.
     #[serde(default)]
     pub user_subnet: bool,
-    #[serde(default)]
-    pub gateway: Option<Ipv4Addr>,
+    #[serde(default = "none")]
+    pub gateway: Option<A>,
     /// Where addresses are handed out from, else the whole subnet.
-    #[serde(default)]
-    pub ip_range: Option<Subnet>,
+    #[serde(default = "none")]
+    pub ip_range: Option<Cidr<A>>,
     /// `--aux-address`: addresses kept out of allocation.
-    #[serde(default)]
-    pub aux_addresses: BTreeMap<String, Ipv4Addr>,
+    #[serde(default = "BTreeMap::new")]
+    pub aux_addresses: BTreeMap<String, A>,
 }
 
-impl Ipam {
-    fn is_reserved(&self, ip: Ipv4Addr) -> bool {
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl<A> Default for Ipam<A> {
+    fn default() -> Self {
+        Self { user_subnet: false, gateway: None, ip_range: None, aux_addresses: BTreeMap::new() }
+    }
+}
+
+impl<A: ipam::Family> Ipam<A> {
+    /// Checks a pool request against its subnet.
+    fn build(subnet: &Cidr<A>, req: &PoolRequest) -> Result<Self, NetworkError> {
+        Ok(Self {
+            user_subnet: req.subnet.is_some(),
+            gateway: req.gateway.as_deref().map(|g| ipam::gateway_in(subnet, g)).transpose()?,
+            ip_range: req.ip_range.as_deref().map(|r| ipam::range_in(subnet, r)).transpose()?,
+            aux_addresses: req
+                .aux_addresses
+                .iter()
+                .map(|(host, ip)| Ok((host.clone(), ipam::aux_in(subnet, ip)?)))
+                .collect::<Result<_, NetworkError>>()?,
+        })
+    }
+
+    fn is_reserved(&self, ip: A) -> bool {
         self.aux_addresses.values().any(|a| *a == ip)
     }
+
+    /// An address for a container: `wanted` if it is free, else the next
+    /// free one of the pool. `used` holds the other containers' addresses.
+    fn pick(&self, subnet: &Cidr<A>, gateway: A, wanted: Option<A>, mut used: BTreeSet<A>) -> Result<A, NetworkError> {
+        match wanted {
+            Some(_) if !self.user_subnet => Err(NetworkError::Invalid(
+                "user specified IP address is supported only when connecting to networks with user configured subnets"
+                    .into(),
+            )),
+            Some(ip) if !subnet.contains(ip) => {
+                Err(NetworkError::Invalid(format!("no configured subnet contains IP address {ip}")))
+            }
+            Some(ip) if used.contains(&ip) || ip == gateway || self.is_reserved(ip) => {
+                Err(NetworkError::Exists(format!("Address already in use: {ip}")))
+            }
+            Some(ip) => Ok(ip),
+            None => {
+                used.insert(gateway);
+                used.extend(self.aux_addresses.values());
+                let pool = self.ip_range.unwrap_or(*subnet);
+                ipam::allocate(subnet, &pool, &used).ok_or_else(|| NetworkError::Exhausted(pool.to_string()))
+            }
+        }
+    }
+}
+
+/// One family's addresses as `docker network create` asks for them.
+#[derive(Debug, Clone, Default)]
+pub struct PoolRequest {
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub ip_range: Option<String>,
+    pub aux_addresses: BTreeMap<String, String>,
 }
 
 /// `docker network create` options beyond the name.
 #[derive(Debug, Clone, Default)]
 pub struct CreateOptions {
-    pub subnet: Option<String>,
-    pub gateway: Option<String>,
-    pub ip_range: Option<String>,
-    pub aux_addresses: BTreeMap<String, String>,
+    pub ipv4: PoolRequest,
+    /// `--ipv6`, with what was asked of its addresses.
+    pub ipv6: Option<PoolRequest>,
     pub internal: bool,
     pub attachable: bool,
     pub labels: BTreeMap<String, String>,
@@ -270,6 +358,7 @@ impl NetworkService {
                     options: BTreeMap::new(),
                     ipam: Ipam::default(),
                     attachable: false,
+                    ipv6: None,
                 };
                 let bytes = serde_json::to_vec(&b).unwrap_or_default();
                 std::fs::write(&path, bytes).map_err(io("write", &path))?;
@@ -339,7 +428,7 @@ impl NetworkService {
         if nets.iter().any(|n| n.name == name) {
             return Err(NetworkError::Exists(name.into()));
         }
-        let subnet = match &req.subnet {
+        let subnet = match &req.ipv4.subnet {
             Some(s) => {
                 let s = Subnet::parse(s).ok_or_else(|| NetworkError::Invalid(format!("invalid subnet {s:?}")))?;
                 if let Some(other) = nets.iter().find(|n| n.subnet.overlaps(&s)) {
@@ -350,7 +439,7 @@ impl NetworkService {
                 }
                 s
             }
-            None if req.gateway.is_some() || req.ip_range.is_some() => {
+            None if req.ipv4.gateway.is_some() || req.ipv4.ip_range.is_some() => {
                 return Err(NetworkError::Invalid("a gateway or an ip-range needs a subnet".into()))
             }
             None => {
@@ -359,17 +448,9 @@ impl NetworkService {
                 ipam::pick_subnet(&taken).ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?
             }
         };
-        let ipam = Ipam {
-            user_subnet: req.subnet.is_some(),
-            gateway: req.gateway.as_deref().map(|g| ipam::gateway_in(&subnet, g)).transpose()?,
-            ip_range: req.ip_range.as_deref().map(|r| ipam::range_in(&subnet, r)).transpose()?,
-            aux_addresses: req
-                .aux_addresses
-                .iter()
-                .map(|(host, ip)| Ok((host.clone(), ipam::aux_in(&subnet, ip)?)))
-                .collect::<Result<_, NetworkError>>()?,
-        };
+        let ipam = Ipam::build(&subnet, &req.ipv4)?;
         let id = crate::containers::names::new_id();
+        let ipv6 = req.ipv6.as_ref().map(|pool| self.ipv6_net(&nets, &id, pool)).transpose()?;
         let device =
             req.options.get("com.docker.network.bridge.name").cloned().unwrap_or_else(|| format!("br-{}", &id[..12]));
         let n = BridgeNetwork {
@@ -383,10 +464,32 @@ impl NetworkService {
             options: req.options,
             ipam,
             attachable: req.attachable,
+            ipv6,
         };
         nets.push(n.clone());
         self.save(&nets)?;
         Ok(n)
+    }
+
+    /// The IPv6 side of a new network: the subnet asked for, else a unique
+    /// local /64 of its own.
+    fn ipv6_net(&self, nets: &[BridgeNetwork], id: &str, pool: &PoolRequest) -> Result<Ipv6Net, NetworkError> {
+        let subnet = match &pool.subnet {
+            Some(s) => Subnet6::parse(s).ok_or_else(|| NetworkError::Invalid(format!("invalid subnet {s:?}")))?,
+            None if pool.gateway.is_some() || pool.ip_range.is_some() => {
+                return Err(NetworkError::Invalid("a gateway or an ip-range needs a subnet".into()))
+            }
+            None => ipam::ula_for(id),
+        };
+        let taken = nets.iter().filter_map(|n| n.ipv6.as_ref().map(|v6| (n, v6.subnet)));
+        if let Some((other, _)) = taken.into_iter().find(|(_, s)| s.overlaps(&subnet)) {
+            return Err(NetworkError::Invalid(format!(
+                "Pool overlaps with other one on this address space ({} of network {})",
+                other.ipv6.as_ref().map_or(String::new(), |v6| v6.subnet.to_string()),
+                other.name
+            )));
+        }
+        Ok(Ipv6Net { ipam: Ipam::build(&subnet, pool)?, subnet })
     }
 
     /// Removes a user-defined network and its bridge and NAT table.
@@ -418,6 +521,7 @@ impl NetworkService {
     pub async fn restore(&self, container_id: &str, ep: &Endpoint, upstream_dns: &[Ipv4Addr]) {
         let member = Member {
             container_id: container_id.into(),
+            ipv6: ep.ipv6.map(|v6| v6.ip),
             names: ep.dns_names.clone(),
             upstream_dns: upstream_dns.to_vec(),
             links: ep.links.clone(),
@@ -440,9 +544,10 @@ impl NetworkService {
         if ready.contains_key(&n.id) {
             return Ok(());
         }
-        link::ensure_bridge(&n.device, n.gateway(), n.subnet.prefix).await?;
+        let gateway6 = n.ipv6.as_ref().map(|v6| (v6.gateway(), v6.subnet.prefix));
+        link::ensure_bridge(&n.device, n.gateway(), n.subnet.prefix, gateway6).await?;
         if !n.internal {
-            nat::enable_forwarding()?;
+            nat::enable_forwarding(n.ipv6.is_some())?;
         }
         self.apply_nat(n)?;
         firewall::allow(&n.device);
@@ -482,43 +587,35 @@ impl NetworkService {
         self.ensure_ready(network).await?;
         let s = network.subnet;
         let gateway = network.gateway();
-        let ip = {
+        let (ip, ipv6) = {
             let mut members = self.members();
             let used = members.entry(network.id.clone()).or_default();
-            let ip = match req.ip {
-                Some(_) if network.is_default() => {
-                    return Err(NetworkError::Invalid(
-                        "user specified IP address is supported on user defined networks only".into(),
-                    ))
+            if (req.ip.is_some() || req.ip6.is_some()) && network.is_default() {
+                return Err(NetworkError::Invalid(
+                    "user specified IP address is supported on user defined networks only".into(),
+                ));
+            }
+            let ip = network.ipam.pick(&s, gateway, req.ip, used.keys().copied().collect())?;
+            let ipv6 = match (&network.ipv6, req.ip6) {
+                (Some(v6), wanted) => {
+                    let taken = used.values().filter_map(|m| m.ipv6).collect();
+                    let ip = v6.ipam.pick(&v6.subnet, v6.gateway(), wanted, taken)?;
+                    Some(Endpoint6 { ip, prefix: v6.subnet.prefix, gateway: v6.gateway() })
                 }
-                Some(_) if !network.ipam.user_subnet => {
-                    return Err(NetworkError::Invalid(
-                        "user specified IP address is supported only when connecting to networks with user configured subnets".into(),
-                    ))
-                }
-                Some(ip) if !s.contains(ip) => {
+                (None, Some(ip)) => {
                     return Err(NetworkError::Invalid(format!("no configured subnet contains IP address {ip}")))
                 }
-                Some(ip) if used.contains_key(&ip) || ip == gateway || network.ipam.is_reserved(ip) => {
-                    return Err(NetworkError::Exists(format!("Address already in use: {ip}")));
-                }
-                Some(ip) => ip,
-                None => {
-                    let mut taken: BTreeSet<Ipv4Addr> = used.keys().copied().collect();
-                    taken.insert(gateway);
-                    taken.extend(network.ipam.aux_addresses.values());
-                    let pool = network.ipam.ip_range.unwrap_or(s);
-                    ipam::allocate(&s, &pool, &taken).ok_or_else(|| NetworkError::Exhausted(pool.to_string()))?
-                }
+                (None, None) => None,
             };
             let member = Member {
                 container_id: req.container_id.clone(),
+                ipv6: ipv6.map(|v6| v6.ip),
                 names: req.dns_names.clone(),
                 upstream_dns: req.upstream_dns.clone(),
                 links: req.links.clone(),
             };
             used.insert(ip, member);
-            ip
+            (ip, ipv6)
         };
         let o = ip.octets();
         let mac = req.mac.unwrap_or([0x02, 0x42, o[0], o[1], o[2], o[3]]);
@@ -531,6 +628,7 @@ impl NetworkService {
             ip,
             prefix: s.prefix,
             gateway,
+            ipv6,
             mac: mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
             aliases: req.aliases,
             dns_names: req.dns_names,
@@ -545,6 +643,7 @@ impl NetworkService {
             ip,
             prefix: s.prefix,
             gateway: req.default_route.then_some(gateway),
+            ipv6: ipv6.map(|v6| (v6.ip, v6.prefix, req.default_route.then_some(v6.gateway))),
             mac,
         };
         if let Err(e) = link::plug(&plug).await {
@@ -596,7 +695,7 @@ impl NameBook {
 }
 
 impl dns::Resolve for NameBook {
-    fn lookup(&self, src: Ipv4Addr, name: &str) -> Option<Vec<Ipv4Addr>> {
+    fn lookup(&self, src: Ipv4Addr, name: &str) -> Option<Vec<IpAddr>> {
         let inner = self.service.upgrade()?;
         let (asker, nets) = self.scope(&inner, src)?;
         let names: Vec<(String, String)> = {
@@ -616,7 +715,8 @@ impl dns::Resolve for NameBook {
             let short = name.strip_suffix(&format!(".{net_name}")).unwrap_or(&name);
             for (ip, m) in members.get(net_id).into_iter().flatten() {
                 if m.names.iter().any(|n| n.eq_ignore_ascii_case(short)) {
-                    found.push(*ip);
+                    found.push(IpAddr::V4(*ip));
+                    found.extend(m.ipv6.map(IpAddr::V6));
                 }
             }
         }

@@ -1,13 +1,13 @@
-//! NAT for bridge networks in Berth's own nftables table (`ip berth` for
-//! the default bridge, `ip berth_<device>` for others), replaced whole each
-//! time so it never touches anyone else's rules.
+//! NAT for bridge networks in Berth's own nftables table (`inet berth` for
+//! the default bridge, `inet berth_<device>` for others, IPv4 and IPv6 in
+//! one), replaced whole each time so it never touches anyone else's rules.
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::process::{Command, Stdio};
 
-use super::ipam::Subnet;
+use super::ipam::{Subnet, Subnet6};
 use super::NetworkError;
 
 /// A published port as a DNAT rule: traffic from outside the bridge to a
@@ -16,10 +16,25 @@ use super::NetworkError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dnat {
     pub protocol: String,
-    pub host_ip: Option<Ipv4Addr>,
+    pub host_ip: Option<IpAddr>,
     pub host_port: u16,
-    pub ip: Ipv4Addr,
+    /// The container's address, of the family the rule matches.
+    pub ip: IpAddr,
     pub port: u16,
+}
+
+impl Dnat {
+    fn rule(&self, bridge: &str) -> String {
+        let (family, daddr, to) = match self.ip {
+            IpAddr::V4(ip) => ("ip", "ip daddr", format!("ip to {ip}:{}", self.port)),
+            IpAddr::V6(ip) => ("ip6", "ip6 daddr", format!("ip6 to [{ip}]:{}", self.port)),
+        };
+        let matched = match self.host_ip {
+            Some(host) => format!("{daddr} {host}"),
+            None => format!("meta nfproto {}", if family == "ip" { "ipv4" } else { "ipv6" }),
+        };
+        format!("iifname != \"{bridge}\" {matched} {} dport {} dnat {to}\n", self.protocol, self.host_port)
+    }
 }
 
 /// Masquerades traffic leaving `bridge`'s subnet for other interfaces and
@@ -30,7 +45,13 @@ pub struct Dnat {
 /// traffic to the host's addresses, loopback excepted: the kernel does not
 /// route 127.0.0.0/8 out, so the userland proxy serves it, and traffic from
 /// the bridge itself (hairpin) too.
-pub fn apply(bridge: &str, subnet: &Subnet, internal: bool, published: &[Dnat]) -> Result<(), NetworkError> {
+pub fn apply(
+    bridge: &str,
+    subnet: &Subnet,
+    subnet6: Option<&Subnet6>,
+    internal: bool,
+    published: &[Dnat],
+) -> Result<(), NetworkError> {
     let table = table_name(bridge);
     // An internal network may talk only to itself.
     let egress = if internal {
@@ -38,24 +59,21 @@ pub fn apply(bridge: &str, subnet: &Subnet, internal: bool, published: &[Dnat]) 
     } else {
         format!("iifname \"{bridge}\" accept")
     };
-    let masquerade =
-        if internal { String::new() } else { format!("ip saddr {subnet} oifname != \"{bridge}\" masquerade") };
-    let mut dnat = String::new();
-    for d in published {
-        let daddr = d.host_ip.map(|ip| format!("ip daddr {ip} ")).unwrap_or_default();
-        let _ = writeln!(
-            dnat,
-            "iifname != \"{bridge}\" {daddr}{proto} dport {hp} dnat to {ip}:{port}",
-            proto = d.protocol,
-            hp = d.host_port,
-            ip = d.ip,
-            port = d.port
-        );
+    let mut masquerade = String::new();
+    if !internal {
+        let _ = writeln!(masquerade, "ip saddr {subnet} oifname != \"{bridge}\" masquerade");
+        if let Some(s6) = subnet6 {
+            let _ = writeln!(masquerade, "ip6 saddr {s6} oifname != \"{bridge}\" masquerade");
+        }
     }
+    let dnat: String = published.iter().map(|d| d.rule(bridge)).collect();
+    // Berth before IPv6 wrote `ip` tables: the first two lines drop one left over.
     let ruleset = format!(
         "table ip {table} {{}}\n\
          delete table ip {table}\n\
-         table ip {table} {{\n\
+         table inet {table} {{}}\n\
+         delete table inet {table}\n\
+         table inet {table} {{\n\
            chain postrouting {{\n\
              type nat hook postrouting priority srcnat; policy accept;\n\
              {masquerade}\n\
@@ -74,6 +92,7 @@ pub fn apply(bridge: &str, subnet: &Subnet, internal: bool, published: &[Dnat]) 
            chain output {{\n\
              type nat hook output priority -100; policy accept;\n\
              ip daddr != 127.0.0.0/8 fib daddr type local jump published\n\
+             ip6 daddr != ::1 fib daddr type local jump published\n\
            }}\n\
            chain published {{\n\
              {dnat}\
@@ -99,9 +118,13 @@ pub fn apply(bridge: &str, subnet: &Subnet, internal: bool, published: &[Dnat]) 
     Ok(())
 }
 
-/// Deletes a bridge's table (its network is gone).
+/// Deletes a bridge's table (its network is gone), and one an older Berth
+/// left in the `ip` family.
 pub fn remove(bridge: &str) {
-    let _ = Command::new("nft").args(["delete", "table", "ip", &table_name(bridge)]).stderr(Stdio::null()).status();
+    for family in ["inet", "ip"] {
+        let _ =
+            Command::new("nft").args(["delete", "table", family, &table_name(bridge)]).stderr(Stdio::null()).status();
+    }
 }
 
 /// The nftables table of a bridge.
@@ -113,13 +136,19 @@ pub fn table_name(bridge: &str) -> String {
     }
 }
 
-/// Turns on IPv4 forwarding, which NAT needs, saying so when it changes.
-pub fn enable_forwarding() -> Result<(), NetworkError> {
-    let path = "/proc/sys/net/ipv4/ip_forward";
-    if std::fs::read_to_string(path).map(|v| v.trim() == "1").unwrap_or(false) {
-        return Ok(());
+/// Turns on IPv4 forwarding, which NAT needs, and IPv6 forwarding for a
+/// network with IPv6, saying so when it changes.
+pub fn enable_forwarding(ipv6: bool) -> Result<(), NetworkError> {
+    let mut knobs = vec![("/proc/sys/net/ipv4/ip_forward", "net.ipv4.ip_forward")];
+    if ipv6 {
+        knobs.push(("/proc/sys/net/ipv6/conf/all/forwarding", "net.ipv6.conf.all.forwarding"));
     }
-    std::fs::write(path, "1").map_err(|e| NetworkError::Nat(format!("failed to enable ip_forward: {e}")))?;
-    tracing::info!("enabled net.ipv4.ip_forward for container networking");
+    for (path, name) in knobs {
+        if std::fs::read_to_string(path).map(|v| v.trim() == "1").unwrap_or(false) {
+            continue;
+        }
+        std::fs::write(path, "1").map_err(|e| NetworkError::Nat(format!("failed to enable {name}: {e}")))?;
+        tracing::info!("enabled {name} for container networking");
+    }
     Ok(())
 }

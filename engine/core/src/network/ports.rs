@@ -45,10 +45,8 @@ impl NetworkService {
             // On failure `entry` drops, stopping the proxies started so far.
             let (proxy, b) = bind(p, ep.ip).await?;
             entry.proxies.push(proxy);
-            if let (false, Some(host_ip)) = (network.internal, dnat_address(&b.host_ip)) {
-                let host_ip = (!host_ip.is_unspecified()).then_some(host_ip);
-                let (protocol, host_port) = (b.protocol.clone(), b.host_port);
-                entry.rules.push(Dnat { protocol, host_ip, host_port, ip: ep.ip, port: b.container_port });
+            if !network.internal {
+                entry.rules.extend(dnat_rules(&b, ep));
             }
             bound.push(b);
         }
@@ -83,14 +81,28 @@ impl NetworkService {
         let _serial = self.inner.nat_writer.lock().unwrap_or_else(|p| p.into_inner());
         let rules: Vec<Dnat> =
             self.published().values().filter(|p| p.network_id == n.id).flat_map(|p| p.rules.clone()).collect();
-        nat::apply(&n.device, &n.subnet, n.internal, &rules)
+        nat::apply(&n.device, &n.subnet, n.ipv6.as_ref().map(|v6| &v6.subnet), n.internal, &rules)
     }
 }
 
-/// The IPv4 address a binding's DNAT rule matches, if it has one:
-/// loopback is the proxy's alone, and IPv6 is served by the proxy only.
-fn dnat_address(host_ip: &str) -> Option<Ipv4Addr> {
-    host_ip.parse::<Ipv4Addr>().ok().filter(|ip| !ip.is_loopback())
+/// A bound port's DNAT rules: to the container's address of the family the
+/// client uses (IPv6 when the container has one). Loopback is the proxy's
+/// alone; so is IPv6 traffic to a container without an IPv6 address.
+fn dnat_rules(b: &PortBinding, ep: &Endpoint) -> Vec<Dnat> {
+    let Ok(host) = b.host_ip.parse::<IpAddr>() else { return Vec::new() };
+    let targets = [Some(IpAddr::V4(ep.ip)), ep.ipv6.map(|v6| IpAddr::V6(v6.ip))];
+    targets
+        .into_iter()
+        .flatten()
+        .filter(|ip| !host.is_loopback() && (host.is_unspecified() || host.is_ipv4() == ip.is_ipv4()))
+        .map(|ip| Dnat {
+            protocol: b.protocol.clone(),
+            host_ip: (!host.is_unspecified()).then_some(host),
+            host_port: b.host_port,
+            ip,
+            port: b.container_port,
+        })
+        .collect()
 }
 
 /// Starts the proxy of one binding on its host port, or on the first free
