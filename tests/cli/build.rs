@@ -265,3 +265,46 @@ async fn add_from_urls_and_chown_by_name() {
         assert!(!ok && out.contains(&message), "{line}: {out}");
     }
 }
+
+/// `--cache-from`: an image pulled from a registry serves a build on a
+/// machine without its local cache, down to the same image ID; a changed
+/// file misses from its COPY on.
+#[tokio::test]
+async fn cache_from_a_pulled_image() {
+    let (reg, d, img) = engine_with_busybox().await;
+    let ctx = tempfile::tempdir().unwrap();
+    let c = ctx.path();
+    write(c, "conf.txt", "v1\n");
+    write(
+        c,
+        "Dockerfile",
+        &format!("FROM {img}\nENV MODE=ci\nRUN echo built > /stamp\nCOPY conf.txt /etc/\nCMD [\"cat\", \"/stamp\"]\n"),
+    );
+    let dir = c.to_str().unwrap();
+    let name = format!("{}/berth/cached:1", reg.addr);
+    let (ok, out) = build(&d, &["-t", &name, dir]);
+    assert!(ok, "{out}");
+    let id = built_id(&out);
+    d.docker_ok(&["push", &name]);
+
+    // As on a fresh CI machine: no build cache, no built images; then the pull.
+    d.docker_ok(&["rmi", &name]);
+    d.docker_ok(&["builder", "prune", "-af"]);
+    d.docker_ok(&["pull", &name]);
+    let (ok, out) = build(&d, &["--cache-from", &name, "-t", "again:1", dir]);
+    assert!(ok, "{out}");
+    assert_eq!(out.matches(" ---> Using cache").count(), 4, "{out}");
+    assert!(!out.contains("Running in"), "{out}");
+    assert_eq!(built_id(&out), id, "the pulled image itself is the result");
+
+    write(c, "conf.txt", "v2\n");
+    let (ok, out) = build(&d, &["--cache-from", &name, "--cache-from", "missing:1", "-t", "again:2", dir]);
+    assert!(ok, "{out}");
+    assert_eq!(out.matches(" ---> Using cache").count(), 2, "ENV and RUN only: {out}");
+    assert_ne!(built_id(&out), id);
+    assert_eq!(d.docker_ok(&["run", "--rm", "again:2"]), "built\n");
+    assert_eq!(d.docker_ok(&["run", "--rm", "again:2", "cat", "/etc/conf.txt"]), "v2\n");
+    // The restored steps are images of their own, with the pulled layers.
+    let layers = |image: &str| d.docker_ok(&["image", "inspect", "--format", "{{len .RootFS.Layers}}", image]);
+    assert_eq!(layers("again:2"), layers(&name));
+}

@@ -23,7 +23,7 @@ use crate::query::{all_values, flag, Params};
 use crate::state::AppState;
 use crate::types::{BuildPruneResponse, ErrorDetail, JsonMessage};
 
-/// A JSON-encoded map parameter (`buildargs`, `labels`).
+/// A JSON-encoded parameter (`buildargs`, `labels`, `cachefrom`).
 fn json_param<T: serde::de::DeserializeOwned + Default>(q: &Params, key: &str) -> Result<T, ApiError> {
     match q.get(key).filter(|v| !v.is_empty()) {
         Some(v) => serde_json::from_str(v).map_err(|e| ApiError::bad_request(format!("invalid {key}: {e}"))),
@@ -53,6 +53,7 @@ fn options(q: &Params, raw: Option<&str>, headers: &HeaderMap) -> Result<BuildOp
         labels: json_param(q, "labels")?,
         target: q.get("target").cloned().filter(|t| !t.is_empty()),
         no_cache: flag(q, "nocache"),
+        cache_from: json_param(q, "cachefrom")?,
         pull: flag(q, "pull"),
         quiet: flag(q, "q"),
         network_mode: q.get("networkmode").cloned().unwrap_or_default(),

@@ -5,6 +5,7 @@
 //! steps reuse their image, across engine restarts too.
 
 mod cache;
+mod cache_from;
 mod context;
 mod output;
 mod remote;
@@ -80,6 +81,8 @@ pub struct BuildOptions {
     pub labels: BTreeMap<String, String>,
     pub target: Option<String>,
     pub no_cache: bool,
+    /// `--cache-from`: images whose history may serve steps.
+    pub cache_from: Vec<String>,
     /// Pull base images even when present.
     pub pull: bool,
     pub quiet: bool,

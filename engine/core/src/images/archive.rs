@@ -260,7 +260,7 @@ impl ImageService {
         tags: &[ImageRef],
         action: &str,
     ) -> Result<Digest, ImageError> {
-        self.store_image(config_bytes, None, layers, tags, action)
+        self.store_image(config_bytes, &[], None, layers, tags, action)
     }
 
     /// A new image on top of `parent` (`docker commit`, a build step; none
@@ -284,15 +284,33 @@ impl ImageService {
         config.rootfs = RootFs { kind: "layers".into(), diff_ids };
         let bytes = serde_json::to_vec(&config).map_err(|e| ImageError::Internal(e.to_string()))?;
         let layers: Vec<PathBuf> = layer.map(Path::to_path_buf).into_iter().collect();
-        self.store_image(&bytes, parent, &layers, tags, "commit")
+        let inherited = parent.map_or(&[][..], |p| p.layers.as_slice());
+        self.store_image(&bytes, inherited, parent.map(|p| &p.id), &layers, tags, "commit")
     }
 
-    /// Stores a config as an image: the `parent`'s layers (already stored)
-    /// followed by `layers` files; tags it and announces it with `action`.
+    /// A build step's image from a `--cache-from` image: `config` over the
+    /// first layers of `source` (stored already), built on `parent`.
+    pub fn restore_image(
+        &self,
+        parent: Option<&Digest>,
+        source: &ImageRecord,
+        config: &ImageConfig,
+    ) -> Result<Digest, ImageError> {
+        let inherited = source.layers.get(..config.rootfs.diff_ids.len()).ok_or_else(|| {
+            ImageError::Internal(format!("cache source {} has fewer layers than its history says", source.id))
+        })?;
+        let bytes = serde_json::to_vec(config).map_err(|e| ImageError::Internal(e.to_string()))?;
+        self.store_image(&bytes, inherited, parent, &[], &[], "commit")
+    }
+
+    /// Stores a config as an image: `inherited` layers (already stored, a
+    /// parent's) followed by `layers` files; tags it and announces it with
+    /// `action`. `parent` is the image it was made on, locally.
     fn store_image(
         &self,
         config_bytes: &[u8],
-        parent: Option<&ImageRecord>,
+        inherited: &[LayerRecord],
+        parent: Option<&Digest>,
         layers: &[PathBuf],
         tags: &[ImageRef],
         action: &str,
@@ -300,7 +318,6 @@ impl ImageService {
         let config = ImageConfig::parse(config_bytes)
             .map_err(|source| ImageError::Config { id: Digest::of(config_bytes), source })?;
         let diff_ids = config.rootfs.diff_ids.clone();
-        let inherited = parent.map(|p| p.layers.clone()).unwrap_or_default();
         if diff_ids.len() != inherited.len() + layers.len() {
             return Err(ImageError::InvalidParameter(format!(
                 "image config lists {} layers but the archive has {}",
@@ -311,7 +328,7 @@ impl ImageService {
         let id = Digest::of(config_bytes);
         let chains = crate::snapshots::chain_ids(&diff_ids);
         let mut lease = Lease::take(self, chains.iter().cloned().chain([id.clone()]).collect());
-        let mut records = inherited;
+        let mut records = inherited.to_vec();
         let fresh = diff_ids.iter().zip(&chains).skip(records.len());
         for (path, (diff_id, chain)) in layers.iter().zip(fresh) {
             let mut head = [0u8; 4];
@@ -342,7 +359,7 @@ impl ImageService {
                 repo_digests: Default::default(),
                 manifest: None,
                 last_tag_time: None,
-                parent: parent.map(|p| p.id.clone()),
+                parent: parent.cloned(),
             });
             for t in tags {
                 idx.tags.insert(t.to_string(), id.clone());

@@ -69,8 +69,11 @@ impl Build<'_> {
         let created_by = format!("/bin/sh -c #(nop) {} {hash} in {} ", i.keyword(), dest.display());
         let parent = stage.image.as_ref().map_or("scratch", |d| d.as_str()).to_string();
         let key = cache::key(&parent, &created_by, &config_bytes(&stage.config));
-        if let Some(id) = self.cached(&key) {
+        let hit = self.cached(stage, &key, &created_by);
+        if !matches!(hit, Ok(None)) {
             let _ = std::fs::remove_file(&tar_path);
+        }
+        if let Some(id) = hit? {
             return self.adopt(stage, id);
         }
         let cid = self.step_container(stage, vec!["#(nop)".into()], Vec::new());

@@ -98,7 +98,7 @@ impl Build<'_> {
         let created_by = format!("/bin/sh -c #(nop)  {original}");
         let parent = stage.image.as_ref().map_or("scratch", |d| d.as_str()).to_string();
         let key = cache::key(&parent, &created_by, &config_bytes(&stage.config));
-        if let Some(id) = self.cached(&key) {
+        if let Some(id) = self.cached(stage, &key, &created_by)? {
             return self.adopt(stage, id);
         }
         let mut config = stage.config.clone();
@@ -116,11 +116,26 @@ impl Build<'_> {
         self.adopt_quiet(stage, id)
     }
 
-    pub(super) fn cached(&self, key: &str) -> Option<Digest> {
+    /// The image of a step made before: from the local cache, else from a
+    /// `--cache-from` image that goes on with this step (recorded in the
+    /// local cache then).
+    pub(super) fn cached(&self, stage: &Stage, key: &str, created_by: &str) -> Result<Option<Digest>, BuildError> {
         if self.opts.no_cache {
-            return None;
+            return Ok(None);
         }
-        cache::get(&self.svc.root.join("cache"), key).filter(|id| self.svc.images.resolve(id.as_str()).is_ok())
+        let dir = self.svc.root.join("cache");
+        if let Some(id) = cache::get(&dir, key).filter(|id| self.svc.images.resolve(id.as_str()).is_ok()) {
+            return Ok(Some(id));
+        }
+        let id = match cache_from::find(&self.cache_sources, &stage.config, created_by) {
+            None => return Ok(None),
+            Some(cache_from::Hit::Whole(id)) => id,
+            Some(cache_from::Hit::Restore { source, config }) => {
+                self.svc.images.restore_image(stage.image.as_ref(), source, &config)?
+            }
+        };
+        cache::put(&dir, key, &id);
+        Ok(Some(id))
     }
 
     pub(super) fn adopt(&mut self, stage: &mut Stage, id: Digest) -> Result<(), BuildError> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use berth_dockerfile::{Command, CopySource, Dockerfile, Healthcheck, Instruction, InstructionKind};
 
 use super::context::{is_archive, Ownership, SourceTar};
-use super::{cache, remote, BuildError, BuildOptions, BuildOutput, BuildService, Context};
+use super::{cache, cache_from, remote, BuildError, BuildOptions, BuildOutput, BuildService, Context};
 use crate::containers::{CommitConfig, CommitRequest, ContainerSpec, CreateRequest, HostSpec};
 use crate::content::Digest;
 use crate::images::config::{History, ImageConfig, RootFs};
@@ -46,6 +46,7 @@ pub(super) struct Build<'a> {
     done: BTreeMap<usize, Digest>,
     global_args: BTreeMap<String, Option<String>>,
     used_args: BTreeSet<String>,
+    cache_sources: Vec<cache_from::Source>,
 }
 
 /// Where a stage is: its current image (none yet for `FROM scratch`) and
@@ -101,6 +102,18 @@ impl<'a> Build<'a> {
         };
         let needed = needed_stages(df, target);
         let total = df.global_args.len() + needed.iter().map(|i| 1 + df.stages[*i].instructions.len()).sum::<usize>();
+        // As dockerd: a source that is not here is skipped, not an error.
+        let cache_sources = opts
+            .cache_from
+            .iter()
+            .filter_map(|name| match svc.images.resolve(name) {
+                Ok(record) => Some(cache_from::Source { config: svc.images.config_of(&record.id).ok()?, record }),
+                Err(e) => {
+                    tracing::warn!(image = %name, error = %e, "cache source not found, skipping it");
+                    None
+                }
+            })
+            .collect();
         Ok(Self {
             svc,
             ctx,
@@ -114,6 +127,7 @@ impl<'a> Build<'a> {
             done: BTreeMap::new(),
             global_args: BTreeMap::new(),
             used_args: BTreeSet::new(),
+            cache_sources,
         })
     }
 

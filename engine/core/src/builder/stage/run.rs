@@ -122,7 +122,7 @@ impl Build<'_> {
             if args.is_empty() { command.clone() } else { format!("|{} {} {command}", args.len(), args.join(" ")) };
         let parent = stage.image.as_ref().map_or("scratch", |d| d.as_str()).to_string();
         let key = cache::key(&parent, &created_by, &config_bytes(&stage.config));
-        if let Some(id) = self.cached(&key) {
+        if let Some(id) = self.cached(stage, &key, &created_by)? {
             return self.adopt(stage, id);
         }
         let env: Vec<String> = args.iter().chain(&proxies).cloned().collect();
