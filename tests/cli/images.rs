@@ -481,18 +481,35 @@ fn noise(len: usize) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test]
-async fn engine_killed_mid_pull_leaves_a_consistent_store() {
-    let (reg, _fx, mut d) = setup().await;
+const BIG: usize = 24 << 20;
+
+/// Pushes `big`: the fixtures' busybox layer (shared with `single`) and
+/// BIG bytes of noise; returns its name behind a slow proxy.
+async fn push_big(reg: &Registry) -> String {
     let base = fixtures::gzip(&fixtures::busybox_rootfs(), fixtures::DOCKER_LAYER_GZIP);
-    const BIG: usize = 24 << 20;
     let big =
         fixtures::gzip(&LayerBuilder::new().file("big.bin", 0o644, &noise(BIG)).finish(), fixtures::DOCKER_LAYER_GZIP);
     let layers = [&base, &big];
     let config = fixtures::config(fixtures::host_arch(), &layers);
-    fixtures::push_image(&reg, "big", fixtures::DOCKER_MANIFEST, fixtures::DOCKER_CONFIG, &config, &layers).await;
-    let slow = slow_proxy(reg.addr.clone());
-    let image = format!("{slow}/{REPO}:big");
+    fixtures::push_image(reg, "big", fixtures::DOCKER_MANIFEST, fixtures::DOCKER_CONFIG, &config, &layers).await;
+    format!("{}/{REPO}:big", slow_proxy(reg.addr.clone()))
+}
+
+/// Every stored blob matches its digest.
+fn assert_blobs_verify(d: &Berthd) {
+    for blob in walkdir(&d.data_root.join("image/content/blobs/sha256")) {
+        let hex: String = <sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&blob).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(blob.file_name().unwrap().to_string_lossy(), hex, "a stored blob fails its digest");
+    }
+}
+
+#[tokio::test]
+async fn engine_killed_mid_pull_leaves_a_consistent_store() {
+    let (reg, _fx, mut d) = setup().await;
+    let image = push_big(&reg).await;
 
     // Pull through the slow proxy and kill the engine once the big layer is
     // half-way in the ingest area.
@@ -514,13 +531,7 @@ async fn engine_killed_mid_pull_leaves_a_consistent_store() {
 
     // No half image, no blob that fails its digest, nothing left in flight.
     assert_eq!(d.docker_ok(&["images", "--format", "{{.Tag}}"]).trim(), "");
-    for blob in walkdir(&d.data_root.join("image/content/blobs/sha256")) {
-        let hex: String = <sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&blob).unwrap())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(blob.file_name().unwrap().to_string_lossy(), hex, "a stored blob fails its digest");
-    }
+    assert_blobs_verify(&d);
     assert!(walkdir(&ingest).is_empty(), "ingest not cleaned");
     // Layers unpacked before the kill belong to no image: collected.
     let left: Vec<String> = std::fs::read_dir(d.data_root.join("overlay2"))
@@ -534,6 +545,37 @@ async fn engine_killed_mid_pull_leaves_a_consistent_store() {
     d.docker_ok(&["pull", "-q", &format!("{}/{REPO}:big", reg.addr)]);
     let size = d.docker_ok(&["run", "--rm", &format!("{}/{REPO}:big", reg.addr), "wc", "-c", "/big.bin"]);
     assert_eq!(size.split_whitespace().next(), Some(BIG.to_string().as_str()));
+}
+
+/// Two pulls share a layer; the one that ends first, then the removal of
+/// its image (which collects garbage), must not take the layer from the
+/// pull still running.
+#[tokio::test]
+async fn removal_during_a_pull_keeps_the_layers_it_shares() {
+    let (reg, fx, d) = setup().await;
+    let image = push_big(&reg).await;
+    let mut slow_pull =
+        d.docker_cmd().args(["pull", "-q", &image]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    // The shared layer is in once a snapshot shows up; the big one is still coming.
+    let snapshots = || {
+        std::fs::read_dir(d.data_root.join("overlay2"))
+            .unwrap()
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while snapshots() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the slow pull never unpacked its first layer");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let quick = d.docker_ok(&["pull", &fx.single]);
+    assert!(quick.contains("Already exists"), "{quick}");
+    d.docker_ok(&["rmi", &fx.single]);
+    assert!(slow_pull.wait().unwrap().success(), "the slow pull failed");
+    let size = d.docker_ok(&["run", "--rm", &image, "wc", "-c", "/big.bin"]);
+    assert_eq!(size.split_whitespace().next(), Some(BIG.to_string().as_str()));
+    assert_blobs_verify(&d);
 }
 
 /// Every file under `dir`, recursively.

@@ -49,11 +49,17 @@ impl ContainerService {
         }
         let dirs = self.dirs(&c.id);
         let rw = RwLayer::at(&dirs.data);
-        let image = self.inner.images.inspect(c.image_id.as_str())?;
-        rw.mount(&image.lower_dirs)?;
         let hub = self.hub(&c.id)?;
         let _starting = hub.lifecycle.lock().await;
-        match self.launch(&c, &rw).await {
+        // A root filesystem that cannot be mounted fails the start like a
+        // runtime error does: recorded, and the container auto-removed.
+        let mounted = self.inner.images.inspect(c.image_id.as_str()).map_err(ContainerError::from);
+        let mounted = mounted.and_then(|image| rw.mount(&image.lower_dirs));
+        let launched = match mounted {
+            Ok(()) => self.launch(&c, &rw).await,
+            Err(e) => Err(e),
+        };
+        match launched {
             Ok((pid, endpoints)) => {
                 let c = self.update(&c.id, |r| {
                     r.endpoints = endpoints;

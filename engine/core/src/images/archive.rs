@@ -11,7 +11,7 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use super::config::{History, ImageConfig, RootFs};
-use super::pull::Lease;
+use super::lease::Lease;
 use super::store::{ImageRecord, LayerRecord};
 use super::{changes, now_rfc3339, ImageError, ImageService};
 use crate::compression::{decompress, gzip, layer_media_type};

@@ -4,6 +4,7 @@
 mod archive;
 pub mod changes;
 pub mod config;
+mod lease;
 mod list;
 pub mod progress;
 mod pull;
@@ -20,7 +21,7 @@ pub use push::PushPlan;
 pub use remove::{DeleteItem, PruneReport};
 pub use store::{ImageRecord, LayerRecord};
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -108,7 +109,7 @@ struct Inner {
     index: Mutex<Index>,
     /// Blobs and snapshots of pulls in progress: not yet in the index, so
     /// garbage collection must leave them alone.
-    leases: Mutex<HashSet<Digest>>,
+    leases: Mutex<lease::Leases>,
     registry: RegistryClient,
     events: Arc<EventBus>,
     /// Which containers use an image; set once the container service exists.
@@ -133,7 +134,7 @@ impl ImageService {
                 snapshots,
                 index_path,
                 index: Mutex::new(index),
-                leases: Mutex::new(HashSet::new()),
+                leases: Mutex::new(lease::Leases::default()),
                 registry: RegistryClient::new(config),
                 events,
                 users: std::sync::OnceLock::new(),
@@ -145,6 +146,10 @@ impl ImageService {
 
     fn index(&self) -> MutexGuard<'_, Index> {
         self.inner.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn leases(&self) -> MutexGuard<'_, lease::Leases> {
+        self.inner.leases.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Applies `change` to the index and persists it; nothing changes in

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 
 use super::config::ImageConfig;
+use super::lease::Lease;
 use super::progress::{ProgressSink, Throttle};
 use super::store::{ImageRecord, LayerRecord};
 use super::{now_rfc3339, ImageError, ImageService};
@@ -124,34 +125,6 @@ impl ImageService {
             return Err(crate::content::ContentError::DigestMismatch { expected: desc.digest.clone(), actual }.into());
         }
         Ok(bytes.to_vec())
-    }
-}
-
-/// Keeps blobs and snapshots that are not in the index yet safe from
-/// garbage collection until the operation ends, however it ends.
-pub(super) struct Lease {
-    service: ImageService,
-    digests: Vec<Digest>,
-}
-
-impl Lease {
-    pub(super) fn take(service: &ImageService, digests: Vec<Digest>) -> Self {
-        service.inner.leases.lock().unwrap_or_else(|p| p.into_inner()).extend(digests.iter().cloned());
-        Self { service: service.clone(), digests }
-    }
-
-    pub(super) fn add(&mut self, digest: Digest) {
-        self.service.inner.leases.lock().unwrap_or_else(|p| p.into_inner()).insert(digest.clone());
-        self.digests.push(digest);
-    }
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        let mut leases = self.service.inner.leases.lock().unwrap_or_else(|p| p.into_inner());
-        for d in &self.digests {
-            leases.remove(d);
-        }
     }
 }
 

@@ -154,7 +154,7 @@ impl ImageService {
     /// Deletes blobs and snapshots no image (and no pull in progress)
     /// references; returns the snapshots removed with their sizes.
     pub(super) fn collect_garbage(&self) -> Result<Vec<(Digest, u64)>, ImageError> {
-        let leases = self.inner.leases.lock().unwrap_or_else(|p| p.into_inner());
+        let leases = self.leases();
         let (blobs, chains) = {
             let index = self.index();
             let mut blobs: HashSet<Digest> = HashSet::new();
