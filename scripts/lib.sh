@@ -76,11 +76,12 @@ os.chmod(out, 0o755)
 PY
 }
 
-# The desktop app: Tauri's system libraries, Xvfb and WebKitWebDriver for the window tests, Node.js
-# for the UI, and tauri-driver (from crates.io) for WebDriver.
+# The desktop app: Tauri's system libraries, Xvfb and WebKitWebDriver for the window tests, python3-gi
+# for the tray tests' stand-in panel, Node.js for the UI, and tauri-driver (from crates.io) for
+# WebDriver.
 ensure_gui_deps() {
   ensure_apt build-essential file pkg-config libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
-    libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver dbus
+    libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver dbus python3-gi gir1.2-glib-2.0
   command -v node >/dev/null || ensure_apt nodejs npm
   local major
   major=$(node -p 'process.versions.node.split(".")[0]')

@@ -90,9 +90,18 @@ fn main() {
             commands::registries::registry_logout,
         ])
         .setup(move |app| {
+            let mut hosted = tray::host_present();
+            if !hosted {
+                tracing::warn!(
+                    "no system tray on this desktop (no StatusNotifierWatcher on the session bus): \
+                     Berth runs without its tray icon, and closing the window quits it"
+                );
+            }
             if let Err(e) = tray::create(app.handle()) {
                 tracing::warn!("no tray icon: {e}");
+                hosted = false;
             }
+            app.manage(tray::Hosted(hosted));
             watch::spawn(app.handle().clone(), engine.clone());
             tauri::async_runtime::spawn_blocking(registries::adopt_on_first_run);
             Ok(())
@@ -100,9 +109,8 @@ fn main() {
         .on_window_event(|window, event| {
             // Closing the dashboard keeps Berth running in the tray; Quit is in the tray menu.
             if let WindowEvent::CloseRequested { api, .. } = event {
-                if window.app_handle().tray_by_id("berth").is_some()
-                    && std::env::var_os("BERTH_QUIT_ON_CLOSE").is_none()
-                {
+                let hosted = window.app_handle().try_state::<tray::Hosted>().is_some_and(|h| h.0);
+                if hosted && std::env::var_os("BERTH_QUIT_ON_CLOSE").is_none() {
                     api.prevent_close();
                     let _ = window.hide();
                 }

@@ -143,8 +143,42 @@ fn append_item<R: Runtime>(app: &AppHandle<R>, menu: &Menu<R>, e: &Entry) -> tau
     }
 }
 
+/// Whether a tray host shows the icon: the app state that closing the window consults, since
+/// hiding the only window with no icon to bring it back would leave Berth unreachable.
+pub struct Hosted(pub bool);
+
+/// Whether a panel hosts tray icons: on Linux a StatusNotifierWatcher on the session bus, which
+/// libayatana-appindicator registers with (it says nothing when there is none).
+#[cfg(target_os = "linux")]
+pub fn host_present() -> bool {
+    use gio::prelude::*;
+    // Without a session bus, GIO would launch one on the X display: there is no panel anyway.
+    let bus_file = std::env::var_os("XDG_RUNTIME_DIR").map(|d| std::path::Path::new(&d).join("bus"));
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !bus_file.is_some_and(|b| b.exists()) {
+        return false;
+    }
+    let Ok(bus) = gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE) else { return false };
+    let reply = bus.call_sync(
+        Some("org.freedesktop.DBus"),
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        Some(&("org.kde.StatusNotifierWatcher",).to_variant()),
+        Some(gio::glib::VariantTy::new("(b)").expect("a valid type string")),
+        gio::DBusCallFlags::NONE,
+        2000,
+        gio::Cancellable::NONE,
+    );
+    reply.ok().and_then(|v| v.get::<(bool,)>()).is_some_and(|(owned,)| owned)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn host_present() -> bool {
+    true
+}
+
 /// Creates the tray icon. Without a tray host (e.g. Xvfb alone) the icon is not shown and the app
-/// goes on; the platform library logs that once.
+/// goes on.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let status = EngineStatus {
         state: State::Unreachable,

@@ -2,56 +2,18 @@
 //! (tauri-driver in front of WebKitWebDriver) against a real berthd with fixture images from the
 //! local registry. Screenshots of each view land in target/gui-artifacts/ for people to look at.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use berth_e2e::gui::{desktop_binary, tool, workspace, xvfb};
 use berth_e2e::process::Guarded;
+use berth_e2e::registry::free_port;
 use berth_e2e::registry::RegistryAuth;
 use berth_e2e::secret_service::SecretService;
 use berth_e2e::{engine_with_busybox, fixtures, text, Berthd, Registry};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn tool(name: &str, hint: &str) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect();
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(Path::new(&home).join(".cargo/bin"));
-    }
-    dirs.iter().map(|d| d.join(name)).find(|p| p.exists()).unwrap_or_else(|| panic!("{name} not found: {hint}"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Xvfb on a display of its own.
-fn xvfb() -> (Guarded, String) {
-    let bin = tool("Xvfb", "install xvfb (scripts/test does)");
-    for n in 90..140 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-            continue;
-        }
-        let display = format!(":{n}");
-        let mut cmd = Command::new(&bin);
-        cmd.args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]);
-        let guard = Guarded::spawn("Xvfb", &mut cmd).expect("start Xvfb");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                return (guard, display);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("Xvfb did not come up on {display}");
-    }
-    panic!("no free X display");
-}
 
 struct App {
     client: Client,
@@ -71,8 +33,7 @@ impl Drop for App {
 impl App {
     /// Launches the app on `engine`, with `keyring` as its Secret Service and a HOME of its own.
     async fn launch(engine: &Berthd, keyring: &SecretService) -> App {
-        let app = workspace().join("target/debug/berth-desktop");
-        assert!(app.exists(), "{} is missing: build it first (cargo build -p berth-desktop)", app.display());
+        let app = desktop_binary();
         let driver_bin = tool("tauri-driver", "cargo install tauri-driver --locked --version ^2 (scripts/test does)");
         let native = tool("WebKitWebDriver", "install webkit2gtk-driver (scripts/test does)");
         let (xvfb, display) = xvfb();

@@ -5,6 +5,7 @@
 
 pub mod berthd;
 pub mod fixtures;
+pub mod gui;
 pub mod outside;
 pub mod process;
 pub mod raw_http;
