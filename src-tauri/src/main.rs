@@ -24,6 +24,10 @@ pub type LogStop = (u32, tokio::sync::oneshot::Sender<()>);
 #[derive(Default)]
 pub struct LogFollowers(pub tokio::sync::Mutex<HashMap<String, Vec<LogStop>>>);
 
+/// The CPU counters of the containers view's last usage poll, by container, for CPU rates.
+#[derive(Default)]
+pub struct UsageSamples(pub tokio::sync::Mutex<HashMap<String, commands::containers::CpuSample>>);
+
 /// When the process started, for the first-paint figure the benchmark reads.
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
@@ -63,6 +67,7 @@ fn main() {
     tauri::Builder::default()
         .manage(engine.clone())
         .manage(LogFollowers::default())
+        .manage(UsageSamples::default())
         .invoke_handler(tauri::generate_handler![
             ui_ready,
             commands::engine::engine_status,
@@ -75,6 +80,7 @@ fn main() {
             commands::containers::container_action,
             commands::containers::container_inspect,
             commands::containers::container_stats,
+            commands::containers::containers_usage,
             commands::containers::container_logs,
             commands::containers::stop_logs,
             commands::containers::run_container,

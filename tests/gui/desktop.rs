@@ -145,6 +145,18 @@ async fn dashboard_drives_the_engine() {
         "-c",
         "for i in 1 2 3; do echo line-$i; sleep 0.2; done; exec sleep 1000",
     ]);
+    for name in ["bulk-a", "bulk-b"] {
+        engine.docker_ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            &img,
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while :; do sleep 0.2; done",
+        ]);
+    }
     let keyring = SecretService::start();
     // The app's first run makes Berth's helper the CLI's credential store, moving this plain-text
     // login into the keyring.
@@ -163,6 +175,28 @@ async fn dashboard_drives_the_engine() {
     app.click(&format!("{web} [data-testid=\"action-stop\"]")).await;
     app.until("web exited", &text_of(&format!("{web} [data-testid=\"container-state\"]")), |v| v == "exited").await;
     assert_eq!(engine.docker_ok(&["inspect", "--format", "{{.State.Status}}", "web"]).trim(), "exited");
+
+    // Select two rows and stop them together.
+    for name in ["bulk-a", "bulk-b"] {
+        app.click(&format!("[data-testid=\"container-row\"][data-name=\"{name}\"] [data-testid=\"select\"]")).await;
+    }
+    app.until("two selected", &text_of("[data-testid=\"bulk-count\"]"), |v| v == "2 selected").await;
+    app.screenshot("containers-bulk").await;
+    app.click("[data-testid=\"bulk-stop\"]").await;
+    for name in ["bulk-a", "bulk-b"] {
+        let state = text_of(&format!(
+            "[data-testid=\"container-row\"][data-name=\"{name}\"] [data-testid=\"container-state\"]"
+        ));
+        app.until("bulk stop", &state, |v| v == "exited").await;
+        assert_eq!(engine.docker_ok(&["inspect", "--format", "{{.State.Status}}", name]).trim(), "exited");
+    }
+
+    // A running container's row shows its CPU and memory (CPU from the second poll on).
+    let usage = text_of("[data-testid=\"container-row\"][data-name=\"talker\"] [data-testid=\"usage\"]");
+    app.until("talker usage", &usage, |v| {
+        v.as_str().is_some_and(|s| s.contains('%') && (s.ends_with(" kB") || s.ends_with(" MB")))
+    })
+    .await;
 
     // Logs: open the talker's detail and see its lines.
     app.click("[data-testid=\"container-row\"][data-name=\"talker\"] [data-testid=\"container-name\"]").await;

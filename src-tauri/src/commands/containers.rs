@@ -15,7 +15,7 @@ use tauri::State;
 
 use crate::engine::Engine;
 use crate::error::{CommandError, CommandResult};
-use crate::LogFollowers;
+use crate::{LogFollowers, UsageSamples};
 
 #[tauri::command]
 pub async fn list_containers(engine: State<'_, Engine>) -> CommandResult<Value> {
@@ -62,15 +62,81 @@ pub async fn container_stats(engine: State<'_, Engine>, id: String) -> CommandRe
     let docker = engine.docker().await?;
     let mut stream = docker.stats(&id, Some(StatsOptionsBuilder::new().stream(false).one_shot(false).build()));
     let s = stream.next().await.ok_or_else(|| CommandError("no statistics".into()))??;
-    let cpu = s.cpu_stats.unwrap_or_default();
-    let pre = s.precpu_stats.unwrap_or_default();
-    let total = |c: &bollard::models::ContainerCpuStats| c.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0);
-    let cpu_delta = total(&cpu).saturating_sub(total(&pre)) as f64;
-    let system_delta = cpu.system_cpu_usage.unwrap_or(0).saturating_sub(pre.system_cpu_usage.unwrap_or(0)) as f64;
-    let cpus = cpu.online_cpus.unwrap_or(1).max(1) as f64;
-    let cpu_percent = if system_delta > 0.0 { cpu_delta / system_delta * cpus * 100.0 } else { 0.0 };
+    let cpu = CpuSample::of(&s.cpu_stats.unwrap_or_default());
+    let cpu_percent = cpu.percent_since(&CpuSample::of(&s.precpu_stats.unwrap_or_default())).unwrap_or(0.0);
     let mem = s.memory_stats.unwrap_or_default();
     Ok(Stats { cpu_percent, memory_usage: mem.usage.unwrap_or(0), memory_limit: mem.limit.unwrap_or(0) })
+}
+
+/// A container's CPU counters at one moment, as the engine reports them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuSample {
+    container: u64,
+    system: u64,
+    cpus: u64,
+}
+
+impl CpuSample {
+    fn of(c: &bollard::models::ContainerCpuStats) -> Self {
+        Self {
+            container: c.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0),
+            system: c.system_cpu_usage.unwrap_or(0),
+            cpus: u64::from(c.online_cpus.unwrap_or(1).max(1)),
+        }
+    }
+
+    /// CPU use between `before` and now, in percent of one core (as `docker stats`), if the
+    /// system counter moved.
+    fn percent_since(&self, before: &CpuSample) -> Option<f64> {
+        let system = self.system.checked_sub(before.system).filter(|d| *d > 0)? as f64;
+        let used = self.container.saturating_sub(before.container) as f64;
+        Some(used / system * self.cpus as f64 * 100.0)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    /// None until a second sample gives a rate.
+    cpu_percent: Option<f64>,
+    memory_usage: u64,
+}
+
+/// CPU and memory of several running containers for the containers view: one quick sample each
+/// (no waiting for a second one in the engine); CPU is the rate since this command's last call.
+#[tauri::command]
+pub async fn containers_usage(
+    engine: State<'_, Engine>,
+    samples: State<'_, UsageSamples>,
+    ids: Vec<String>,
+) -> CommandResult<HashMap<String, Usage>> {
+    let docker = engine.docker().await?;
+    let taken: Vec<(String, Option<bollard::models::ContainerStatsResponse>)> = futures_util::stream::iter(ids)
+        .map(|id| {
+            let docker = docker.clone();
+            async move {
+                let opts = StatsOptionsBuilder::new().stream(false).one_shot(true).build();
+                let s = docker.stats(&id, Some(opts)).next().await.and_then(Result::ok);
+                (id, s)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let mut previous = samples.0.lock().await;
+    let mut usage = HashMap::new();
+    let mut kept = HashMap::new();
+    for (id, s) in taken {
+        let Some(s) = s else { continue };
+        let cpu = CpuSample::of(&s.cpu_stats.unwrap_or_default());
+        let cpu_percent = previous.get(&id).and_then(|before| cpu.percent_since(before));
+        let memory_usage = s.memory_stats.and_then(|m| m.usage).unwrap_or(0);
+        usage.insert(id.clone(), Usage { cpu_percent, memory_usage });
+        kept.insert(id, cpu);
+    }
+    // Containers no longer asked about are forgotten.
+    *previous = kept;
+    Ok(usage)
 }
 
 #[derive(Clone, Serialize)]
@@ -204,4 +270,20 @@ pub async fn run_container(engine: State<'_, Engine>, spec: RunSpec) -> CommandR
     let id = docker.create_container(Some(opts.build()), body).await?.id;
     docker.start_container(&id, None::<bollard::query_parameters::StartContainerOptions>).await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CpuSample;
+
+    #[test]
+    fn cpu_percent_is_of_one_core_between_two_samples() {
+        let before = CpuSample { container: 1_000, system: 10_000, cpus: 2 };
+        // Half of the system's time over two CPUs is one whole core.
+        let now = CpuSample { container: 3_500, system: 15_000, cpus: 2 };
+        assert_eq!(now.percent_since(&before), Some(100.0));
+        // No time passed for the system: no rate.
+        assert_eq!(before.percent_since(&before), None);
+        assert_eq!(before.percent_since(&now), None);
+    }
 }

@@ -177,6 +177,10 @@ export function installMock(opts: MockOptions = {}) {
         case 'container_stats':
           find(args.id);
           return { cpuPercent: Math.random() * 40, memoryUsage: 40e6 + Math.random() * 10e6, memoryLimit: 2e9 };
+        case 'containers_usage':
+          return Object.fromEntries(
+            (args.ids as string[]).map((id) => [id, { cpuPercent: Math.random() * 40, memoryUsage: 40e6 + Math.random() * 10e6 }]),
+          );
         case 'container_logs':
           find(args.id);
           return logs(args.id, args.follow, args.timestamps, args.onLine);

@@ -5,6 +5,7 @@ import type {
   ContainerAction,
   ContainerStats,
   ContainerSummary,
+  ContainerUsage,
   DockerEvent,
   EngineStatus,
   ImageSummary,
@@ -33,6 +34,8 @@ export const containerAction = (id: string, action: ContainerAction) =>
 export const containerInspect = (id: string) => invoke<unknown>('container_inspect', { id });
 
 export const containerStats = (id: string) => invoke<ContainerStats>('container_stats', { id });
+
+export const containersUsage = (ids: string[]) => invoke<Record<string, ContainerUsage>>('containers_usage', { ids });
 
 export interface LogOptions {
   follow: boolean;

@@ -9,7 +9,17 @@ import {
   relativeTime,
   shortId,
   splitImageRef,
+  usageLabel,
 } from './format';
+
+describe('usageLabel', () => {
+  it('shows CPU once known, and memory', () => {
+    expect(usageLabel({ cpuPercent: 42, memoryUsage: 12_400_000 })).toBe('42% · 12.4 MB');
+    expect(usageLabel({ cpuPercent: 0.5, memoryUsage: 900 })).toBe('0.5% · 900 B');
+    expect(usageLabel({ cpuPercent: null, memoryUsage: 2_000_000 })).toBe('— · 2 MB');
+    expect(usageLabel(undefined)).toBe('');
+  });
+});
 
 describe('formatBytes', () => {
   it('uses decimal units with three significant digits', () => {

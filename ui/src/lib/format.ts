@@ -156,6 +156,13 @@ function unwrapJsonMessage(s: string): string {
   }
 }
 
+/** A container's mini figures: "3.2% · 12.4 MB", CPU "—" until it is known. */
+export function usageLabel(u: { cpuPercent: number | null; memoryUsage: number } | undefined): string {
+  if (!u) return '';
+  const cpu = u.cpuPercent == null ? '—' : formatPercent(u.cpuPercent / 100);
+  return `${cpu} · ${formatBytes(u.memoryUsage)}`;
+}
+
 export function formatPercent(fraction: number): string {
   if (!Number.isFinite(fraction)) return '—';
   return `${(Math.max(0, fraction) * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;

@@ -61,6 +61,12 @@ export interface EngineStatus {
 
 export type ContainerAction = 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'remove';
 
+/** The containers view's mini figures; CPU is null until a second poll gives a rate. */
+export interface ContainerUsage {
+  cpuPercent: number | null;
+  memoryUsage: number;
+}
+
 export interface ContainerStats {
   cpuPercent: number;
   memoryUsage: number;

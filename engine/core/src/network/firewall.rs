@@ -29,7 +29,8 @@ pub fn allow(bridge: &str) {
 
 /// Removes what [`allow`] added for a bridge that is gone.
 pub fn forget(bridge: &str) {
-    for tool in TOOLS {
+    // Each iptables call costs a process: none where there is no table.
+    for tool in TOOLS.iter().filter(|t| has_filter_table(t)) {
         for chain in ["DOCKER-USER", "FORWARD"] {
             for dir in ["-i", "-o"] {
                 while iptables(tool, "-D", &rule(chain, dir, bridge)) {}
@@ -43,17 +44,7 @@ pub fn forget(bridge: &str) {
 /// drops; `None` when the table lets everything through.
 fn gate(tool: &str) -> Option<&'static str> {
     // Only look where a filter table exists: listing would create one.
-    let exists = if tool == "iptables-legacy" {
-        std::fs::read_to_string("/proc/net/ip_tables_names").is_ok_and(|t| t.lines().any(|l| l == "filter"))
-    } else {
-        Command::new("nft")
-            .args(["list", "table", "ip", "filter"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !exists {
+    if !has_filter_table(tool) {
         return None;
     }
     let out = Command::new(tool).args(["-w", "-S", "FORWARD"]).stderr(Stdio::null()).output().ok()?;
@@ -64,6 +55,20 @@ fn gate(tool: &str) -> Option<&'static str> {
         return Some("DOCKER-USER");
     }
     String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "-P FORWARD DROP").then_some("FORWARD")
+}
+
+/// Whether `tool`'s back end has a filter table, asked without creating one.
+fn has_filter_table(tool: &str) -> bool {
+    if tool == "iptables-legacy" {
+        std::fs::read_to_string("/proc/net/ip_tables_names").is_ok_and(|t| t.lines().any(|l| l == "filter"))
+    } else {
+        Command::new("nft")
+            .args(["list", "table", "ip", "filter"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
 }
 
 fn rule<'a>(chain: &'a str, dir: &'a str, bridge: &'a str) -> [&'a str; 9] {
