@@ -316,7 +316,9 @@ impl Drop for Berthd {
             let quiet = || std::process::Stdio::null();
             let _ = Command::new("ip").args(["link", "del", &dev]).stderr(quiet()).status();
             let table = format!("berth_{}", dev.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
-            let _ = Command::new("nft").args(["delete", "table", "ip", &table]).stderr(quiet()).status();
+            for family in ["inet", "ip"] {
+                let _ = Command::new("nft").args(["delete", "table", family, &table]).stderr(quiet()).status();
+            }
         }
     }
 }
