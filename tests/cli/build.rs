@@ -297,6 +297,12 @@ async fn cache_from_a_pulled_image() {
     assert!(!out.contains("Running in"), "{out}");
     assert_eq!(built_id(&out), id, "the pulled image itself is the result");
 
+    // Sources only, as dockerd: the local cache (now full) counts only along
+    // their lineage, and a missing source has none.
+    let (ok, out) = build(&d, &["--cache-from", "missing:1", dir]);
+    assert!(ok, "{out}");
+    assert!(!out.contains("Using cache") && out.contains("Running in"), "{out}");
+
     write(c, "conf.txt", "v2\n");
     let (ok, out) = build(&d, &["--cache-from", &name, "--cache-from", "missing:1", "-t", "again:2", dir]);
     assert!(ok, "{out}");
@@ -307,4 +313,19 @@ async fn cache_from_a_pulled_image() {
     // The restored steps are images of their own, with the pulled layers.
     let layers = |image: &str| d.docker_ok(&["image", "inspect", "--format", "{{len .RootFS.Layers}}", image]);
     assert_eq!(layers("again:2"), layers(&name));
+}
+
+/// A step's stderr reaches the stream in red, as the classic builder sends it
+/// (docker-py's test_build_stderr_data), and a second `dockerfile` parameter
+/// does not override the first (docker-py sends the text after the name).
+#[tokio::test]
+async fn step_stderr_in_red_and_first_dockerfile_wins() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let ctx = tempfile::tempdir().unwrap();
+    write(ctx.path(), "Real.dockerfile", &format!("FROM {img}\nRUN echo warned >&2\n"));
+    let tar = Command::new("tar").args(["-C", ctx.path().to_str().unwrap(), "-c", "."]).output().unwrap().stdout;
+    let r = d.request("POST", "/build?dockerfile=Real.dockerfile&dockerfile=FROM+nothing", &[], &tar);
+    assert_eq!(r.status, 200, "{}", r.message());
+    let body = text(&r.body);
+    assert!(body.contains(r#""stream":"\u001b[91mwarned\n\u001b[0m""#), "{body}");
 }

@@ -47,7 +47,9 @@ fn options(q: &Params, raw: Option<&str>, headers: &HeaderMap) -> Result<BuildOp
         .map(Credentials::map_from_header)
         .unwrap_or_default();
     Ok(BuildOptions {
-        dockerfile: q.get("dockerfile").cloned().unwrap_or_default(),
+        // The first value, as dockerd reads a form: docker-py sends a second
+        // `dockerfile` (the text) after the name it gave it in the context.
+        dockerfile: all_values(raw, "dockerfile").into_iter().next().unwrap_or_default(),
         tags,
         build_args: json_param::<BTreeMap<String, Option<String>>>(q, "buildargs")?,
         labels: json_param(q, "labels")?,

@@ -124,7 +124,10 @@ impl Build<'_> {
             return Ok(None);
         }
         let dir = self.svc.root.join("cache");
-        if let Some(id) = cache::get(&dir, key).filter(|id| self.svc.images.resolve(id.as_str()).is_ok()) {
+        let local = cache::get(&dir, key).filter(|id| self.svc.images.resolve(id.as_str()).is_ok());
+        // With `--cache-from`, as in dockerd, the local cache counts only
+        // along the sources' own lineage.
+        if let Some(id) = local.filter(|id| self.opts.cache_from.is_empty() || self.in_source_lineage(id)) {
             return Ok(Some(id));
         }
         let id = match cache_from::find(&self.cache_sources, &stage.config, created_by) {
@@ -136,6 +139,20 @@ impl Build<'_> {
         };
         cache::put(&dir, key, &id);
         Ok(Some(id))
+    }
+
+    /// Whether `id` is a `--cache-from` image or one of its local parents.
+    fn in_source_lineage(&self, id: &Digest) -> bool {
+        self.cache_sources.iter().any(|s| {
+            let mut at = Some(s.record.id.clone());
+            while let Some(image) = at {
+                if &image == id {
+                    return true;
+                }
+                at = self.svc.images.resolve(image.as_str()).ok().and_then(|r| r.parent);
+            }
+            false
+        })
     }
 
     pub(super) fn adopt(&mut self, stage: &mut Stage, id: Digest) -> Result<(), BuildError> {

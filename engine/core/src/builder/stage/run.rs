@@ -154,18 +154,29 @@ impl Build<'_> {
             tokio::select! {
                 biased;
                 frame = output.recv() => match frame {
-                    Ok((_, data)) => self.out.stream(String::from_utf8_lossy(&data).into_owned()),
+                    Ok((stream, data)) => self.out.stream(step_output(stream, &data)),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(wait.await),
                 },
                 code = &mut wait => {
-                    while let Ok((_, data)) = output.try_recv() {
-                        self.out.stream(String::from_utf8_lossy(&data).into_owned());
+                    while let Ok((stream, data)) = output.try_recv() {
+                        self.out.stream(step_output(stream, &data));
                     }
                     return Ok(code);
                 }
             }
         }
+    }
+}
+
+/// What a step's process wrote, for the build stream: stderr in red, as
+/// the classic builder shows it.
+fn step_output(stream: u8, data: &[u8]) -> String {
+    let text = String::from_utf8_lossy(data);
+    if stream == 2 {
+        format!("\x1b[91m{text}\x1b[0m")
+    } else {
+        text.into_owned()
     }
 }
 
