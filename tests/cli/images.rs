@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use berth_e2e::fixtures::{self, push_all, Fixtures, LayerBuilder, REPO};
-use berth_e2e::{Berthd, Registry};
+use berth_e2e::{text, Berthd, Registry};
 
 async fn setup() -> (Registry, Fixtures, Berthd) {
     let reg = Registry::start().await;
@@ -372,6 +372,11 @@ async fn save_rmi_load_both_formats() {
     std::fs::write(&junk, b"not a tar at all").unwrap();
     let bad = d.docker(&["load", "-i", junk.to_str().unwrap()]);
     assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("invalid image archive"), "{}", text(&bad.stderr));
+    // The failure is in the stream, as dockerd sends it (docker-py raises ImageLoadError on it).
+    let r = d.request("POST", "/images/load", &[], b"not a tar at all");
+    assert_eq!(r.status, 200);
+    assert!(text(&r.body).contains(r#""errorDetail":{"message":"invalid image archive"#), "{}", text(&r.body));
 }
 
 #[tokio::test]

@@ -22,13 +22,18 @@ pub fn json_stream(rx: UnboundedReceiver<Progress>) -> Response {
     ([(CONTENT_TYPE, "application/json")], Body::from_stream(lines)).into_response()
 }
 
+/// A stream's failure, as `errorDetail` and the older `error`.
+pub fn error_message(message: String) -> JsonMessage {
+    JsonMessage {
+        error_detail: Some(ErrorDetail { code: None, message: message.clone() }),
+        error: Some(message),
+        ..Default::default()
+    }
+}
+
 pub fn to_message(p: Progress) -> JsonMessage {
     if let Some(message) = p.error {
-        return JsonMessage {
-            error_detail: Some(ErrorDetail { code: None, message: message.clone() }),
-            error: Some(message),
-            ..Default::default()
-        };
+        return error_message(message);
     }
     let (progress_detail, progress) = match (p.detail, &p.id) {
         (Some((current, total)), _) => (Some(ProgressDetail { current: Some(current), total }), bar(current, total)),

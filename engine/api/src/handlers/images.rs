@@ -150,12 +150,18 @@ fn save(state: &AppState, names: Vec<String>) -> Result<Response, ApiError> {
 pub async fn load(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
     let images = state.images.clone();
     let reader = body_reader(body);
-    let lines = tokio::task::spawn_blocking(move || images.load(reader))
+    let loaded = tokio::task::spawn_blocking(move || images.load(reader))
         .await
-        .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+        .map_err(|e| ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let messages: Vec<JsonMessage> = match loaded {
+        Ok(lines) => {
+            lines.into_iter().map(|l| JsonMessage { stream: format!("{l}\n"), ..Default::default() }).collect()
+        }
+        // As dockerd answers today: the failure is in the stream (docker-py's ImageLoadError).
+        Err(e) => vec![crate::progress::error_message(ApiError::from(e).message)],
+    };
     let mut out = String::new();
-    for l in lines {
-        let msg = JsonMessage { stream: format!("{l}\n"), ..Default::default() };
+    for msg in messages {
         out.push_str(&serde_json::to_string(&msg).unwrap_or_default());
         out.push('\n');
     }
