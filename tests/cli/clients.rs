@@ -105,11 +105,18 @@ async fn states_timing_and_spellings_as_dockerd() {
     let body = format!(r#"{{"Image":"{img}","Cmd":["true"],"MacAddress":"02:42:0a:63:2a:98"}}"#);
     assert_eq!(d.request("POST", "/containers/create?name=oldmac", &JSON, body.as_bytes()).status, 201);
     assert_eq!(mac("oldmac", "bridge").trim(), "02:42:0a:63:2a:98");
+    // docker-py sends a healthcheck's unset fields as null.
+    let body = format!(
+        r#"{{"Image":"{img}","Cmd":["true"],"Healthcheck":{{"Test":["CMD-SHELL","true"],"Interval":null,"Timeout":null,"Retries":null,"StartPeriod":null}}}}"#
+    );
+    assert_eq!(d.request("POST", "/containers/create?name=nullhc", &JSON, body.as_bytes()).status, 201);
+    let test = d.docker_ok(&["inspect", "--format", "{{json .Config.Healthcheck.Test}}", "nullhc"]);
+    assert_eq!(test.trim(), r#"["CMD-SHELL","true"]"#);
     d.docker_ok(&["create", "--name", "opts", &img, "sleep", "300"]);
     d.docker_ok(&["network", "connect", "--driver-opt", "k=v", "--link-local-ip", "169.254.8.8", "epnet", "opts"]);
     let shown = |format: &str| d.docker_ok(&["inspect", "--format", format, "opts"]).trim().to_string();
     assert_eq!(shown("{{json .NetworkSettings.Networks.epnet.DriverOpts}}"), r#"{"k":"v"}"#);
     assert_eq!(shown("{{json .NetworkSettings.Networks.bridge.DriverOpts}}"), "null");
     assert_eq!(shown("{{json .NetworkSettings.Networks.epnet.IPAMConfig.LinkLocalIPs}}"), r#"["169.254.8.8"]"#);
-    d.docker_ok(&["rm", "-f", "mac", "oldmac", "opts"]);
+    d.docker_ok(&["rm", "-f", "mac", "oldmac", "opts", "nullhc"]);
 }

@@ -109,11 +109,22 @@ fn parse_address<A: std::str::FromStr>(text: &str, family: &str) -> Result<Optio
 #[serde(rename_all = "PascalCase", default)]
 pub struct HealthConfig {
     pub test: Option<Vec<String>>,
+    #[serde(deserialize_with = "null_as_default")]
     pub interval: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub timeout: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub retries: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub start_period: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub start_interval: i64,
+}
+
+/// `null` read as the type's default: docker-py sends the fields it was not
+/// given as null.
+fn null_as_default<'de, D: serde::Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[derive(Debug, Default, Deserialize)]
