@@ -1,7 +1,7 @@
-//! Address management for bridge networks: a subnet that collides with
+//! Address management for bridge networks, IPv4 and IPv6 alike: a subnet that collides with
 //! nothing on the host, and addresses handed out from it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,92 @@ pub fn range_in<A: Family>(subnet: &Cidr<A>, range: &str) -> Result<Cidr<A>, Net
         return Err(NetworkError::Invalid(format!("no matching subnet for range {range}")));
     }
     Ok(r)
+}
+
+/// What the user asked of a network's addresses in one family (`docker
+/// network create --subnet --gateway --ip-range --aux-address`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipam<A = Ipv4Addr> {
+    /// The subnet was given, not picked: static addresses need that.
+    #[serde(default)]
+    pub user_subnet: bool,
+    #[serde(default = "none")]
+    pub gateway: Option<A>,
+    /// Where addresses are handed out from, else the whole subnet.
+    #[serde(default = "none")]
+    pub ip_range: Option<Cidr<A>>,
+    /// `--aux-address`: addresses kept out of allocation.
+    #[serde(default = "BTreeMap::new")]
+    pub aux_addresses: BTreeMap<String, A>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl<A> Default for Ipam<A> {
+    fn default() -> Self {
+        Self { user_subnet: false, gateway: None, ip_range: None, aux_addresses: BTreeMap::new() }
+    }
+}
+
+impl<A: Family> Ipam<A> {
+    /// Checks a pool request against its subnet.
+    pub(super) fn build(subnet: &Cidr<A>, req: &PoolRequest) -> Result<Self, NetworkError> {
+        Ok(Self {
+            user_subnet: req.subnet.is_some(),
+            gateway: req.gateway.as_deref().map(|g| gateway_in(subnet, g)).transpose()?,
+            ip_range: req.ip_range.as_deref().map(|r| range_in(subnet, r)).transpose()?,
+            aux_addresses: req
+                .aux_addresses
+                .iter()
+                .map(|(host, ip)| Ok((host.clone(), aux_in(subnet, ip)?)))
+                .collect::<Result<_, NetworkError>>()?,
+        })
+    }
+
+    fn is_reserved(&self, ip: A) -> bool {
+        self.aux_addresses.values().any(|a| *a == ip)
+    }
+
+    /// An address for a container: `wanted` if it is free, else the next
+    /// free one of the pool. `used` holds the other containers' addresses.
+    pub(super) fn pick(
+        &self,
+        subnet: &Cidr<A>,
+        gateway: A,
+        wanted: Option<A>,
+        mut used: BTreeSet<A>,
+    ) -> Result<A, NetworkError> {
+        match wanted {
+            Some(_) if !self.user_subnet => Err(NetworkError::Invalid(
+                "user specified IP address is supported only when connecting to networks with user configured subnets"
+                    .into(),
+            )),
+            Some(ip) if !subnet.contains(ip) => {
+                Err(NetworkError::Invalid(format!("no configured subnet contains IP address {ip}")))
+            }
+            Some(ip) if used.contains(&ip) || ip == gateway || self.is_reserved(ip) => {
+                Err(NetworkError::Exists(format!("Address already in use: {ip}")))
+            }
+            Some(ip) => Ok(ip),
+            None => {
+                used.insert(gateway);
+                used.extend(self.aux_addresses.values());
+                let pool = self.ip_range.unwrap_or(*subnet);
+                allocate(subnet, &pool, &used).ok_or_else(|| NetworkError::Exhausted(pool.to_string()))
+            }
+        }
+    }
+}
+
+/// One family's addresses as `docker network create` asks for them.
+#[derive(Debug, Clone, Default)]
+pub struct PoolRequest {
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub ip_range: Option<String>,
+    pub aux_addresses: BTreeMap<String, String>,
 }
 
 #[cfg(test)]
