@@ -5,11 +5,7 @@
 use std::process::Command;
 
 use berth_e2e::outside::Outside;
-use berth_e2e::{engine_with_busybox, text};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port()
-}
+use berth_e2e::{engine_with_busybox, free_host_port, text};
 
 #[tokio::test]
 async fn dual_stack_networks() {
@@ -26,7 +22,7 @@ async fn dual_stack_networks() {
     assert!(pools.starts_with("true ") && pools.contains(" fd42:b0:1::/64,fd42:b0:1::fffe"), "{pools}");
 
     // Each answer tells who asked: the peer of its connection.
-    let port = free_port();
+    let port = free_host_port();
     let serve = "while true; do nc -l -p 80 -e netstat -tn; done";
     d.docker_ok(&[
         "run",

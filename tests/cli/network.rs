@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use berth_e2e::outside::Outside;
-use berth_e2e::{engine_with_busybox, text};
+use berth_e2e::{engine_with_busybox, free_host_port, text};
 
 /// Reads what a TCP server says on connect, retrying while it starts.
 fn read_from(addr: &str) -> String {
@@ -372,15 +372,11 @@ fn udp_ask(s: &std::net::UdpSocket, addr: &str) -> String {
     panic!("no UDP answer from {addr}");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test]
 async fn outside_traffic_udp_and_port_ranges() {
     let (_reg, d, img) = engine_with_busybox().await;
     let outside = Outside::new();
-    let (tcp, udp) = (free_port(), free_port());
+    let (tcp, udp) = (free_host_port(), free_host_port());
     // The first port of the range is taken: the next one is bound.
     let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let first = taken.local_addr().unwrap().port();

@@ -36,6 +36,11 @@ pub async fn engine_with_busybox() -> (Registry, Berthd, String) {
     (reg, d, fx.single)
 }
 
+/// A port free on every host address, for `-p PORT:...` (which binds them all).
+pub fn free_host_port() -> u16 {
+    std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port()
+}
+
 /// Command output as text.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

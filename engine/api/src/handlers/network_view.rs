@@ -19,17 +19,11 @@ pub fn endpoint_settings(state: &AppState, c: &Container) -> BTreeMap<String, En
                 Some(ep) => ep.network_id.clone(),
                 None => state.network.get(name).map(|n| n.id).unwrap_or_default(),
             };
-            let v6 = ep.and_then(|e| e.ipv6);
             let configured = att.ipv4_address.is_some() || att.ipv6_address.is_some() || !att.link_local_ips.is_empty();
             let settings = EndpointSettings {
                 network_id,
                 endpoint_id: ep.map(|e| e.endpoint_id.clone()).unwrap_or_default(),
-                gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
-                ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
-                ip_prefix_len: ep.map_or(0, |e| e.prefix),
-                ipv6_gateway: v6.map(|v| v.gateway.to_string()).unwrap_or_default(),
-                global_ipv6_address: v6.map(|v| v.ip.to_string()).unwrap_or_default(),
-                global_ipv6_prefix_len: v6.map_or(0, |v| v.prefix),
+                addresses: addresses(ep),
                 // The configured address shows before the container runs.
                 mac_address: ep.map(|e| e.mac.clone()).or_else(|| att.mac_address.clone()).unwrap_or_default(),
                 aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
@@ -63,19 +57,26 @@ pub fn network_settings(state: &AppState, c: &Container) -> NetworkSettings {
     }
     // The top-level fields describe the default bridge only, as in Docker.
     let ep = primary.filter(|e| e.network == "bridge");
-    let v6 = ep.and_then(|e| e.ipv6);
     NetworkSettings {
         bridge: String::new(),
         sandbox_id: String::new(),
         sandbox_key: if c.state.pid > 0 { format!("/proc/{}/ns/net", c.state.pid) } else { String::new() },
         ports,
-        gateway: ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
-        ip_address: ep.map(|e| e.ip.to_string()).unwrap_or_default(),
-        ip_prefix_len: ep.map_or(0, |e| e.prefix),
+        addresses: addresses(ep),
         mac_address: ep.map(|e| e.mac.clone()).unwrap_or_default(),
-        ipv6_gateway: v6.map(|v| v.gateway.to_string()).unwrap_or_default(),
-        global_ipv6_address: v6.map(|v| v.ip.to_string()).unwrap_or_default(),
-        global_ipv6_prefix_len: v6.map_or(0, |v| v.prefix),
         networks: endpoint_settings(state, c),
+    }
+}
+
+/// The addresses of a running container's endpoint; empty ones otherwise.
+fn addresses(ep: Option<&berth_core::network::Endpoint>) -> EndpointAddresses {
+    let Some(ep) = ep else { return EndpointAddresses::default() };
+    EndpointAddresses {
+        gateway: ep.gateway.to_string(),
+        ip_address: ep.ip.to_string(),
+        ip_prefix_len: ep.prefix,
+        ipv6_gateway: ep.ipv6.map(|v| v.gateway.to_string()).unwrap_or_default(),
+        global_ipv6_address: ep.ipv6.map(|v| v.ip.to_string()).unwrap_or_default(),
+        global_ipv6_prefix_len: ep.ipv6.map_or(0, |v| v.prefix),
     }
 }

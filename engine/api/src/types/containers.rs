@@ -391,19 +391,28 @@ pub struct NetworkSettings {
     pub sandbox_id: String,
     pub sandbox_key: String,
     pub ports: BTreeMap<String, Option<Vec<PortBindingWire>>>,
+    #[serde(flatten)]
+    pub addresses: EndpointAddresses,
+    pub mac_address: String,
+    pub networks: BTreeMap<String, EndpointSettings>,
+}
+
+/// An endpoint's addresses, as inspect shows them for each network (and at
+/// the top of `NetworkSettings` for the default bridge).
+#[derive(Debug, Default, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointAddresses {
     pub gateway: String,
     #[serde(rename = "IPAddress")]
     pub ip_address: String,
     #[serde(rename = "IPPrefixLen")]
     pub ip_prefix_len: u8,
-    pub mac_address: String,
     #[serde(rename = "IPv6Gateway")]
     pub ipv6_gateway: String,
     #[serde(rename = "GlobalIPv6Address")]
     pub global_ipv6_address: String,
     #[serde(rename = "GlobalIPv6PrefixLen")]
     pub global_ipv6_prefix_len: u8,
-    pub networks: BTreeMap<String, EndpointSettings>,
 }
 
 #[derive(Debug, Default, Serialize, Clone)]
@@ -413,17 +422,8 @@ pub struct EndpointSettings {
     pub network_id: String,
     #[serde(rename = "EndpointID")]
     pub endpoint_id: String,
-    pub gateway: String,
-    #[serde(rename = "IPAddress")]
-    pub ip_address: String,
-    #[serde(rename = "IPPrefixLen")]
-    pub ip_prefix_len: u8,
-    #[serde(rename = "IPv6Gateway")]
-    pub ipv6_gateway: String,
-    #[serde(rename = "GlobalIPv6Address")]
-    pub global_ipv6_address: String,
-    #[serde(rename = "GlobalIPv6PrefixLen")]
-    pub global_ipv6_prefix_len: u8,
+    #[serde(flatten)]
+    pub addresses: EndpointAddresses,
     pub mac_address: String,
     pub aliases: Option<Vec<String>>,
     pub links: Option<Vec<String>>,
