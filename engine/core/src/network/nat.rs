@@ -25,13 +25,13 @@ pub struct Dnat {
 
 impl Dnat {
     fn rule(&self, bridge: &str) -> String {
-        let (family, daddr, to) = match self.ip {
-            IpAddr::V4(ip) => ("ip", "ip daddr", format!("ip to {ip}:{}", self.port)),
-            IpAddr::V6(ip) => ("ip6", "ip6 daddr", format!("ip6 to [{ip}]:{}", self.port)),
+        let (daddr, nfproto, to) = match self.ip {
+            IpAddr::V4(ip) => ("ip daddr", "ipv4", format!("ip to {ip}:{}", self.port)),
+            IpAddr::V6(ip) => ("ip6 daddr", "ipv6", format!("ip6 to [{ip}]:{}", self.port)),
         };
         let matched = match self.host_ip {
             Some(host) => format!("{daddr} {host}"),
-            None => format!("meta nfproto {}", if family == "ip" { "ipv4" } else { "ipv6" }),
+            None => format!("meta nfproto {nfproto}"),
         };
         format!("iifname != \"{bridge}\" {matched} {} dport {} dnat {to}\n", self.protocol, self.host_port)
     }
@@ -67,12 +67,8 @@ pub fn apply(
         }
     }
     let dnat: String = published.iter().map(|d| d.rule(bridge)).collect();
-    // Berth before IPv6 wrote `ip` tables: the first two lines drop one left over.
     let ruleset = format!(
-        "table ip {table} {{}}\n\
-         delete table ip {table}\n\
-         table inet {table} {{}}\n\
-         delete table inet {table}\n\
+        "{drop}\
          table inet {table} {{\n\
            chain postrouting {{\n\
              type nat hook postrouting priority srcnat; policy accept;\n\
@@ -97,8 +93,27 @@ pub fn apply(
            chain published {{\n\
              {dnat}\
            }}\n\
-         }}\n"
+         }}\n",
+        drop = drop_tables(&table)
     );
+    load(&ruleset)
+}
+
+/// Deletes a bridge's table (its network is gone).
+pub fn remove(bridge: &str) {
+    if let Err(e) = load(&drop_tables(&table_name(bridge))) {
+        tracing::warn!(bridge, error = %e, "failed to remove the network's nftables table");
+    }
+}
+
+/// Deletes `table` if it exists (made empty first, so deleting never fails),
+/// and the one of that name an older Berth kept in the `ip` family.
+fn drop_tables(table: &str) -> String {
+    format!("table ip {table} {{}}\ndelete table ip {table}\ntable inet {table} {{}}\ndelete table inet {table}\n")
+}
+
+/// Loads a ruleset in one nft transaction.
+fn load(ruleset: &str) -> Result<(), NetworkError> {
     let mut child = Command::new("nft")
         .args(["-f", "-"])
         .stdin(Stdio::piped())
@@ -116,15 +131,6 @@ pub fn apply(
         return Err(NetworkError::Nat(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
     Ok(())
-}
-
-/// Deletes a bridge's table (its network is gone), and one an older Berth
-/// left in the `ip` family.
-pub fn remove(bridge: &str) {
-    for family in ["inet", "ip"] {
-        let _ =
-            Command::new("nft").args(["delete", "table", family, &table_name(bridge)]).stderr(Stdio::null()).status();
-    }
 }
 
 /// The nftables table of a bridge.
