@@ -152,6 +152,10 @@ async fn websocket_bridge(ws: WebSocket, pipe: tokio::io::DuplexStream, binary: 
 /// One attachment to a container's streams, whatever carries its bytes.
 struct Session {
     hub: std::sync::Arc<berth_core::containers::Hub>,
+    /// Taken when the request comes, so nothing written before the
+    /// connection is handed over is lost.
+    output: tokio::sync::broadcast::Receiver<(u8, Bytes)>,
+    exits: tokio::sync::watch::Receiver<berth_core::containers::ExitState>,
     kind: StreamKind,
     stdin: bool,
     stdout: bool,
@@ -180,6 +184,8 @@ impl Session {
         };
         let replay = LogOptions { stdout, stderr, ..Default::default() };
         Ok(Self {
+            output: hub.subscribe(),
+            exits: hub.exits(),
             hub,
             kind,
             stdin,
@@ -197,9 +203,20 @@ impl Session {
     }
 
     async fn run<S: AsyncRead + AsyncWrite + Send + 'static>(self, io: S) {
-        let Self { hub, kind, stdin, stdout, stderr, stdin_once, live, escape, past, already_exited } = self;
-        let mut output = hub.subscribe();
-        let mut exits = hub.exits();
+        let Self {
+            hub,
+            mut output,
+            mut exits,
+            kind,
+            stdin,
+            stdout,
+            stderr,
+            stdin_once,
+            live,
+            escape,
+            past,
+            already_exited,
+        } = self;
         let (rd, mut wr) = tokio::io::split(io);
         let (detach_tx, detached) = detach::signal();
         tokio::pin!(detached);

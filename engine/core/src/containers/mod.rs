@@ -31,7 +31,7 @@ pub use archive::{Change, Owners, PathStat};
 pub use commit::{CommitConfig, CommitRequest};
 pub use create::CreateRequest;
 pub use exec::{ExecConfig, ExecIo, ExecRecord};
-pub use hub::{Hub, Input};
+pub use hub::{ExitState, Hub, Input};
 pub use networking::parse_mac;
 pub use record::{Container, ContainerSpec, HostSpec, NetworkAttachment, State, Status};
 pub use update::ResourceUpdate;
