@@ -36,6 +36,13 @@ ensure_engine_deps() {
     libdbus-1-dev libc6-dev
 }
 
+# The Debian packages and the engine as a systemd service: dpkg-dev builds the packages,
+# systemd-socket-activate and systemd-analyze stand in for a running systemd, and
+# desktop-file-validate checks the menu entry.
+ensure_packaging_deps() {
+  ensure_apt dpkg-dev systemd desktop-file-utils
+}
+
 # Private-registry suites: htpasswd for a basic-auth registry, openssl for the token server's
 # certificate, and a real Secret Service (gnome-keyring on a private D-Bus) for the helper.
 ensure_registry_auth_deps() {

@@ -1,10 +1,10 @@
-//! berthd as a process: flags, daemon.json, one daemon per data root, and a
-//! clean stop on SIGTERM.
+//! berthd as a process: flags, daemon.json, one daemon per data root, a
+//! clean stop on SIGTERM, and life as a systemd service.
 
 use std::process::Command;
 
 use berth_e2e::berthd::binary;
-use berth_e2e::Berthd;
+use berth_e2e::{fixtures, Berthd, Registry};
 
 /// Runs berthd expecting it to refuse to start; returns its stderr.
 fn refused(args: &[&str]) -> String {
@@ -91,6 +91,9 @@ fn bad_configuration_is_a_clear_error() {
     assert!(tcp.contains("refusing to listen on tcp://127.0.0.1:2375"), "{tcp}");
     assert!(run(&["-H", "/no/scheme.sock"]).contains("expected unix:///path/to/socket"));
     assert!(run(&["--log-level", "loud"]).contains("invalid log level"));
+    let pidfile = dir.path().join("berthd.pid").display().to_string();
+    let unactivated = run(&["-H", "fd://", "--pidfile", &pidfile]);
+    assert!(unactivated.contains("-H fd:// needs sockets passed by systemd"), "{unactivated}");
 
     std::fs::write(&cfg, r#"{"debug": true}"#).unwrap();
     let conflict = run(&["--debug"]);
@@ -114,4 +117,31 @@ fn unknown_configuration_keys_warn_but_start() {
         "{log}"
     );
     assert_eq!(d.docker_ok(&["info", "--format", "{{json .Labels}}"]).trim(), r#"["a=b"]"#);
+}
+
+/// As berthd.socket and berthd.service run it: the API socket passed in (`-H fd://`), READY=1
+/// once it answers (checked by the harness), containers that work and whose shims do not inherit
+/// the service manager's variables, STOPPING=1 on SIGTERM, and the socket file left to systemd.
+#[tokio::test]
+async fn runs_as_a_socket_activated_notify_service() {
+    let reg = Registry::start().await;
+    let fx = fixtures::push_all(&reg).await;
+    let mut d = Berthd::start_as_systemd_unit(&binary());
+    assert!(d.log().contains("(from systemd)"), "{}", d.log());
+    d.docker_ok(&["pull", "-q", &fx.single]);
+    assert_eq!(d.docker_ok(&["run", "--rm", "--init", &fx.single, "echo", "activated"]).trim(), "activated");
+
+    d.docker_ok(&["run", "-d", &fx.single, "sleep", "60"]);
+    let shims: Vec<_> = std::fs::read_dir(d.exec_root.join("s")).unwrap().flatten().collect();
+    assert_eq!(shims.len(), 1);
+    let pid = std::fs::read_to_string(shims[0].path().join("shim.pid")).unwrap();
+    let environ = std::fs::read(format!("/proc/{}/environ", pid.trim())).unwrap();
+    let environ = String::from_utf8_lossy(&environ);
+    for var in ["NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID="] {
+        assert!(!environ.split('\0').any(|kv| kv.starts_with(var)), "the shim inherited {var}");
+    }
+
+    assert!(d.stop().is_some_and(|s| s.success()), "{}", d.log());
+    assert_eq!(d.notification().as_deref(), Some("STOPPING=1"));
+    assert!(d.socket.exists(), "berthd removed the socket systemd owns");
 }

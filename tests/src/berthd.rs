@@ -20,6 +20,9 @@ pub struct Berthd {
     docker_config: PathBuf,
     process: Guarded,
     args: Vec<String>,
+    launch: Launch,
+    /// Where a `Launch::Systemd` engine sends its readiness notifications.
+    notify: Option<std::os::unix::net::UnixDatagram>,
     /// This engine's own bridge device, so parallel tests do not share one.
     bridge: String,
     // Last, so the directory outlives the process that uses it.
@@ -38,6 +41,16 @@ pub fn binary() -> PathBuf {
     bin
 }
 
+/// How the engine process is started.
+#[derive(Clone)]
+enum Launch {
+    /// `berthd --host unix://…`, as scripts and people start it.
+    Direct,
+    /// `BINARY -H fd://` under systemd-socket-activate, with a NOTIFY_SOCKET and systemd's PATH:
+    /// as the packaged systemd units start it.
+    Systemd { binary: PathBuf },
+}
+
 impl Berthd {
     /// Starts berthd with an empty daemon.json and waits until it answers.
     pub fn start() -> Self {
@@ -46,6 +59,16 @@ impl Berthd {
 
     /// Starts berthd with extra flags and the given daemon.json text.
     pub fn start_with(args: &[&str], daemon_json: &str) -> Self {
+        Self::launch(args, daemon_json, Launch::Direct)
+    }
+
+    /// Starts `binary` as systemd starts it from berthd.socket and berthd.service: the socket
+    /// passed in (`-H fd://`), and ready only once it says `READY=1` on its NOTIFY_SOCKET.
+    pub fn start_as_systemd_unit(binary: &Path) -> Self {
+        Self::launch(&[], "{}", Launch::Systemd { binary: binary.into() })
+    }
+
+    fn launch(args: &[&str], daemon_json: &str, launch: Launch) -> Self {
         let dir = tempfile::Builder::new().prefix("berth-e2e-").tempdir().expect("temp dir");
         let root = dir.path();
         let socket = root.join("berth.sock");
@@ -59,7 +82,15 @@ impl Berthd {
         if !args.iter().any(|a| a == "--bridge" || a == "--bip") && !daemon_json.contains("\"bip\"") {
             args.extend(["--bridge".into(), bridge.clone(), "--bip".into(), bip]);
         }
-        let process = spawn(root, &args);
+        let notify = match launch {
+            Launch::Direct => None,
+            Launch::Systemd { .. } => {
+                let rx = std::os::unix::net::UnixDatagram::bind(root.join("notify.sock")).expect("bind NOTIFY_SOCKET");
+                rx.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                Some(rx)
+            }
+        };
+        let process = spawn(root, &args, &launch);
         let mut me = Self {
             socket,
             data_root: root.join("data"),
@@ -70,6 +101,8 @@ impl Berthd {
             docker_config,
             process,
             args,
+            launch,
+            notify,
             bridge,
             dir,
         };
@@ -97,7 +130,7 @@ impl Berthd {
 
     /// Starts the engine again on the same state after [`Self::crash`].
     pub fn restart(&mut self) {
-        self.process = spawn(self.dir.path(), &self.args);
+        self.process = spawn(self.dir.path(), &self.args, &self.launch);
         self.wait_ready();
     }
 }
@@ -112,15 +145,30 @@ fn unique_bridge() -> (String, String) {
     (format!("bt{}", idx), format!("10.{}.{}.1/24", 200 + idx / 256, idx % 256))
 }
 
-fn spawn(root: &Path, args: &[String]) -> Guarded {
+fn spawn(root: &Path, args: &[String], launch: &Launch) -> Guarded {
     let socket = root.join("berth.sock");
     let config_file = root.join("daemon.json");
     let log = root.join("berthd.log");
     {
-        let mut cmd = Command::new(binary());
-        cmd.arg("--host")
-            .arg(format!("unix://{}", socket.display()))
-            .arg("--data-root")
+        let mut cmd = match launch {
+            Launch::Direct => {
+                let mut cmd = Command::new(binary());
+                cmd.arg("--host").arg(format!("unix://{}", socket.display()));
+                cmd
+            }
+            Launch::Systemd { binary } => {
+                // systemd-socket-activate hands on only the variables named with -E.
+                let mut cmd = Command::new("systemd-socket-activate");
+                cmd.args(["-E", "NOTIFY_SOCKET", "-E", "BERTHD_LOG", "-E", "PATH", "-l"])
+                    .arg(&socket)
+                    .arg(binary)
+                    .args(["-H", "fd://"])
+                    .env("NOTIFY_SOCKET", root.join("notify.sock"))
+                    .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+                cmd
+            }
+        };
+        cmd.arg("--data-root")
             .arg(root.join("data"))
             .arg("--exec-root")
             .arg(root.join("exec"))
@@ -147,6 +195,10 @@ impl Berthd {
             if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
                 let r = raw_http::request(&self.socket, "GET", "/_ping", &[], b"");
                 if r.status == 200 {
+                    if self.notify.is_some() {
+                        let said = self.notification();
+                        assert_eq!(said.as_deref(), Some("READY=1"), "berthd answered but did not notify readiness");
+                    }
                     return;
                 }
             }
@@ -157,6 +209,13 @@ impl Berthd {
 
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The next notification a `start_as_systemd_unit` engine sent its service manager.
+    pub fn notification(&self) -> Option<String> {
+        let mut buf = [0u8; 256];
+        let n = self.notify.as_ref()?.recv(&mut buf).ok()?;
+        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
     }
 
     pub fn pid(&self) -> u32 {

@@ -8,7 +8,7 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "berthd", version, about = "The Berth container engine (Docker Engine API)")]
 pub struct Flags {
-    /// Daemon socket(s) to listen on, e.g. unix:///run/berth/berth.sock
+    /// Daemon socket(s) to listen on: unix:///run/berth/berth.sock, or fd:// for the sockets systemd passes
     #[arg(short = 'H', long = "host", value_name = "HOST")]
     pub hosts: Vec<String>,
     /// Root directory of persistent state

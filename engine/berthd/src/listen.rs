@@ -1,9 +1,13 @@
-//! Binding the API's UNIX sockets with dockerd's ownership and mode.
+//! The API's UNIX sockets: bound with dockerd's ownership and mode, or passed by systemd.
 
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tokio::net::UnixListener;
+
+use crate::service_manager::{ActivationError, ServiceManager};
+use crate::settings::Host;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
@@ -13,6 +17,42 @@ pub enum ListenError {
     Bind { path: PathBuf, source: std::io::Error },
     #[error("group {0:?} for the API socket does not exist")]
     NoGroup(String),
+    #[error(transparent)]
+    Activation(#[from] ActivationError),
+    #[error("a socket passed by systemd is not a listening UNIX socket")]
+    NotUnix(#[source] std::io::Error),
+}
+
+/// A listening API socket.
+pub struct Listener {
+    pub socket: UnixListener,
+    /// What the log calls it.
+    pub name: String,
+    /// The socket file berthd made, and removes when it stops; systemd's stay.
+    pub created: Option<PathBuf>,
+}
+
+/// The listeners for one `-H` host.
+pub fn open(host: &Host, group: Option<&str>, manager: &mut ServiceManager) -> Result<Vec<Listener>, ListenError> {
+    match host {
+        Host::Unix(path) => Ok(vec![Listener {
+            socket: bind(path, group)?,
+            name: path.display().to_string(),
+            created: Some(path.clone()),
+        }]),
+        Host::Activated(which) => manager.take_sockets(*which)?.into_iter().map(adopt).collect(),
+    }
+}
+
+fn adopt(fd: OwnedFd) -> Result<Listener, ListenError> {
+    let socket = std::os::unix::net::UnixListener::from(fd);
+    let addr = socket.local_addr().map_err(ListenError::NotUnix)?;
+    socket.set_nonblocking(true).map_err(ListenError::NotUnix)?;
+    let name = match addr.as_pathname() {
+        Some(p) => format!("{} (from systemd)", p.display()),
+        None => "a socket from systemd".into(),
+    };
+    Ok(Listener { socket: UnixListener::from_std(socket).map_err(ListenError::NotUnix)?, name, created: None })
 }
 
 /// The group that owns sockets when none is named: `berth`, if it exists.
@@ -20,7 +60,7 @@ const DEFAULT_GROUP: &str = "berth";
 
 /// Binds `path` (mode 0660, owned by `group`), replacing a stale socket
 /// file but never one a live process still answers on.
-pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, ListenError> {
+fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, ListenError> {
     let bind_err = |source| ListenError::Bind { path: path.into(), source };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(bind_err)?;

@@ -6,6 +6,7 @@ mod daemon_json;
 mod listen;
 mod lock;
 mod reload;
+mod service_manager;
 mod settings;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
+use crate::service_manager::ServiceManager;
 use crate::settings::Settings;
 
 /// How long open requests may take to finish after a shutdown signal.
@@ -58,13 +60,14 @@ enum DaemonError {
 }
 
 fn main() -> ExitCode {
+    let manager = service_manager::ServiceManager::take_from_env();
     let flags = cli::Flags::parse();
     let settings = settings::resolve(&flags);
     let level = settings.as_ref().map(|s| s.log_level.as_str()).unwrap_or("info");
     init_logging(level);
     let result = settings.map_err(DaemonError::from).and_then(|s| {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
-        runtime.map_err(DaemonError::Signals)?.block_on(run(flags, s))
+        runtime.map_err(DaemonError::Signals)?.block_on(run(flags, s, manager))
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,7 +106,7 @@ fn init_logging(level: &str) {
         .init();
 }
 
-async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
+async fn run(flags: cli::Flags, settings: Settings, mut manager: ServiceManager) -> Result<(), DaemonError> {
     for w in &settings.warnings {
         tracing::warn!("{w}");
     }
@@ -117,6 +120,12 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
         std::fs::create_dir_all(dir).map_err(|source| DaemonError::CreateDir { path: dir.clone(), source })?;
     }
     let _lock = lock::DaemonLock::acquire(&cfg.data_root, &settings.pidfile)?;
+    // Sockets before the stores: a bad -H fails before anything is set up, and a client that
+    // connects during start-up waits for its answer instead of finding no socket.
+    let mut listeners = Vec::new();
+    for host in &settings.hosts {
+        listeners.extend(listen::open(host, settings.group.as_deref(), &mut manager)?);
+    }
     // Exec processes are started detached by the runtime; as a subreaper the
     // engine inherits them and can collect their exit codes.
     if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
@@ -161,19 +170,21 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     };
 
     let mut servers = tokio::task::JoinSet::new();
-    for path in &settings.sockets {
-        let listener = listen::bind(path, settings.group.as_deref())?;
+    let mut created = Vec::new();
+    for listener in listeners {
         let mut rx = shutdown_rx.clone();
         let routes = berth_api::router(state.clone());
         servers.spawn(async move {
             let stop = async move {
                 let _ = rx.wait_for(|down| *down).await;
             };
-            berth_api::serve(listener, routes, stop).await
+            berth_api::serve(listener.socket, routes, stop).await
         });
-        tracing::info!(socket = %path.display(), "API listening");
+        tracing::info!(socket = %listener.name, "API listening");
+        created.extend(listener.created);
     }
     tracing::info!(version = %cfg.build.version, data_root = %cfg.data_root.display(), id = %id, "berthd started");
+    manager.notify("READY=1");
 
     loop {
         tokio::select! {
@@ -190,12 +201,13 @@ async fn run(flags: cli::Flags, settings: Settings) -> Result<(), DaemonError> {
     }
 
     tracing::info!("shutting down");
+    manager.notify("STOPPING=1");
     let _ = shutdown_tx.send(true);
     let drain = async { while servers.join_next().await.is_some() {} };
     if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
         tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; closing them");
     }
-    for path in &settings.sockets {
+    for path in &created {
         let _ = std::fs::remove_file(path);
     }
     tracing::info!("berthd stopped");

@@ -1,5 +1,6 @@
 //! Flags and daemon.json merged into the settings berthd runs with.
 
+use std::os::fd::RawFd;
 use std::path::PathBuf;
 
 use berth_core::config::{AddressPool, BuildInfo, EngineConfig, RuntimeConfig};
@@ -10,10 +11,19 @@ use crate::daemon_json::{self, DaemonJson};
 
 pub const DEFAULT_SOCKET: &str = "/run/berth/berth.sock";
 
+/// Where the API listens (`-H`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A socket file berthd creates, and removes when it stops.
+    Unix(PathBuf),
+    /// `fd://`: every socket systemd passed; `fd://N`: that one.
+    Activated(Option<RawFd>),
+}
+
 #[derive(Debug)]
 pub struct Settings {
     pub engine: EngineConfig,
-    pub sockets: Vec<PathBuf>,
+    pub hosts: Vec<Host>,
     pub pidfile: PathBuf,
     pub group: Option<String>,
     pub log_level: String,
@@ -26,7 +36,7 @@ pub enum SettingsError {
     File(#[from] daemon_json::ConfigFileError),
     #[error("the following directives are specified both as a flag and in the configuration file: {0}")]
     Conflict(String),
-    #[error("invalid host {0:?}: expected unix:///path/to/socket")]
+    #[error("invalid host {0:?}: expected unix:///path/to/socket or fd://")]
     BadHost(String),
     #[error(
         "refusing to listen on {0}: a TCP socket without TLS gives root on this machine to anyone \
@@ -95,8 +105,8 @@ fn merge(flags: &Flags, file: DaemonJson) -> Result<Settings, SettingsError> {
 
     let hosts = if flags.hosts.is_empty() { file.hosts.unwrap_or_default() } else { flags.hosts.clone() };
     let tls = flags.wants_tls() || file.tls == Some(true) || file.tlsverify == Some(true) || file.tlscert.is_some();
-    let sockets = if hosts.is_empty() {
-        vec![PathBuf::from(DEFAULT_SOCKET)]
+    let hosts = if hosts.is_empty() {
+        vec![Host::Unix(DEFAULT_SOCKET.into())]
     } else {
         hosts.iter().map(|h| parse_host(h, tls)).collect::<Result<_, _>>()?
     };
@@ -181,14 +191,7 @@ fn merge(flags: &Flags, file: DaemonJson) -> Result<Settings, SettingsError> {
             build_time: env!("BERTH_BUILD_TIME").into(),
         },
     };
-    Ok(Settings {
-        engine,
-        sockets,
-        pidfile,
-        group: flags.group.clone().or(file.group),
-        log_level,
-        warnings: Vec::new(),
-    })
+    Ok(Settings { engine, hosts, pidfile, group: flags.group.clone().or(file.group), log_level, warnings: Vec::new() })
 }
 
 fn pick(flag: &[String], file: Option<Vec<String>>) -> Vec<String> {
@@ -199,9 +202,15 @@ fn pick(flag: &[String], file: Option<Vec<String>>) -> Vec<String> {
     }
 }
 
-fn parse_host(host: &str, tls: bool) -> Result<PathBuf, SettingsError> {
+fn parse_host(host: &str, tls: bool) -> Result<Host, SettingsError> {
     if let Some(path) = host.strip_prefix("unix://") {
-        return Ok(PathBuf::from(if path.is_empty() { DEFAULT_SOCKET } else { path }));
+        return Ok(Host::Unix(PathBuf::from(if path.is_empty() { DEFAULT_SOCKET } else { path })));
+    }
+    if let Some(fd) = host.strip_prefix("fd://") {
+        if fd.is_empty() {
+            return Ok(Host::Activated(None));
+        }
+        return fd.parse().map(|n| Host::Activated(Some(n))).map_err(|_| SettingsError::BadHost(host.into()));
     }
     if host.starts_with("tcp://") {
         return Err(if tls {
@@ -225,7 +234,7 @@ mod tests {
     #[test]
     fn defaults() {
         let s = merge(&flags(&[]), DaemonJson::default()).unwrap();
-        assert_eq!(s.sockets, [PathBuf::from(DEFAULT_SOCKET)]);
+        assert_eq!(s.hosts, [Host::Unix(DEFAULT_SOCKET.into())]);
         assert_eq!(s.engine.data_root, PathBuf::from("/var/lib/berth"));
         assert_eq!(s.pidfile, PathBuf::from("/run/berth/berthd.pid"));
         assert_eq!(s.log_level, "info");
@@ -235,12 +244,19 @@ mod tests {
     fn hosts_and_tcp_refusal() {
         let s = merge(&flags(&["-H", "unix:///tmp/a.sock", "--host", "unix:///tmp/b.sock"]), DaemonJson::default())
             .unwrap();
-        assert_eq!(s.sockets, [PathBuf::from("/tmp/a.sock"), PathBuf::from("/tmp/b.sock")]);
+        assert_eq!(s.hosts, [Host::Unix("/tmp/a.sock".into()), Host::Unix("/tmp/b.sock".into())]);
         let err = merge(&flags(&["-H", "tcp://0.0.0.0:2375"]), DaemonJson::default()).unwrap_err();
         assert!(matches!(err, SettingsError::TcpWithoutTls(_)));
         let err = merge(&flags(&["-H", "tcp://0.0.0.0:2376", "--tlsverify"]), DaemonJson::default()).unwrap_err();
         assert!(matches!(err, SettingsError::TlsUnsupported(_)));
         assert!(matches!(merge(&flags(&["-H", "/x"]), DaemonJson::default()), Err(SettingsError::BadHost(_))));
+    }
+
+    #[test]
+    fn socket_activation_hosts() {
+        let s = merge(&flags(&["-H", "fd://", "-H", "fd://4"]), DaemonJson::default()).unwrap();
+        assert_eq!(s.hosts, [Host::Activated(None), Host::Activated(Some(4))]);
+        assert!(matches!(merge(&flags(&["-H", "fd://x"]), DaemonJson::default()), Err(SettingsError::BadHost(_))));
     }
 
     #[test]
