@@ -66,10 +66,13 @@ async fn published_ports() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     d.docker_ok(&["run", "-d", "--name", "pub", "-p", &format!("{port}:80"), &img, "sh", "-c", SERVE]);
     assert!(read_from(&format!("127.0.0.1:{port}")).starts_with("hello-from-"));
+    // No host IP means every address of both families, as with dockerd: the IPv6 loopback reaches
+    // this IPv4-only container through the [::] proxy.
     let mapping = d.docker_ok(&["port", "pub", "80"]);
-    assert!(mapping.contains(&format!("0.0.0.0:{port}")), "{mapping}");
+    assert_eq!(mapping, format!("0.0.0.0:{port}\n[::]:{port}\n"));
+    assert!(read_from(&format!("[::1]:{port}")).starts_with("hello-from-"));
     let ps = d.docker_ok(&["ps", "--format", "{{.Ports}}"]);
-    assert!(ps.contains(&format!("0.0.0.0:{port}->80/tcp")), "{ps}");
+    assert!(ps.contains(&format!("0.0.0.0:{port}->80/tcp, [::]:{port}->80/tcp")), "{ps}");
 
     // The same host port again is refused, and nothing is left running.
     let clash = d.docker(&["run", "-d", "--name", "clash", "-p", &format!("{port}:80"), &img, "sleep", "30"]);
@@ -80,11 +83,13 @@ async fn published_ports() {
     d.docker_ok(&["run", "-d", "--name", "any", "--expose", "80", "-P", &img, "sh", "-c", SERVE]);
     let bound = d.docker_ok(&["port", "any", "80/tcp"]);
     let host_port = bound.lines().next().unwrap().rsplit(':').next().unwrap().trim().to_string();
+    assert_eq!(bound, format!("0.0.0.0:{host_port}\n[::]:{host_port}\n"), "one port on both families");
     assert!(read_from(&format!("127.0.0.1:{host_port}")).starts_with("hello-from-"));
+    assert!(read_from(&format!("[::1]:{host_port}")).starts_with("hello-from-"));
 
-    // Stopping frees the port.
+    // Stopping frees the port on both families ([::] without IPV6_V6ONLY checks both).
     d.docker_ok(&["rm", "-f", "pub"]);
-    std::net::TcpListener::bind(("0.0.0.0", port)).expect("port still held after rm");
+    std::net::TcpListener::bind(("::", port)).expect("port still held after rm");
 }
 
 #[tokio::test]
@@ -404,7 +409,7 @@ async fn outside_traffic_udp_and_port_ranges() {
     let remote = udp_socket_in(&format!("/run/netns/{}", outside.ns), "0.0.0.0:0");
     assert_eq!(udp_ask(&remote, &format!("{}:{udp}", outside.host_ip)), "pong\n");
     let mapping = d.docker_ok(&["port", "who", "53/udp"]);
-    assert_eq!(mapping.trim(), format!("0.0.0.0:{udp}"));
+    assert_eq!(mapping.trim(), format!("0.0.0.0:{udp}\n[::]:{udp}"));
 
     let ranged = d.docker_ok(&["port", "who", "8080"]);
     let bound: u16 = ranged.trim().rsplit(':').next().unwrap().parse().unwrap();

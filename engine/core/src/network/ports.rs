@@ -3,7 +3,7 @@
 //! table take everything else straight to the container, so servers see
 //! their clients' real addresses and keep serving while the engine is down.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use tokio::task::JoinHandle;
 
@@ -43,12 +43,13 @@ impl NetworkService {
         let mut bound = Vec::new();
         for p in ports {
             // On failure `entry` drops, stopping the proxies started so far.
-            let (proxy, b) = bind(p, ep.ip).await?;
-            entry.proxies.push(proxy);
-            if !network.internal {
-                entry.rules.extend(dnat_rules(&b, ep));
+            for (proxy, b) in bind(p, ep.ip).await? {
+                entry.proxies.push(proxy);
+                if !network.internal {
+                    entry.rules.extend(dnat_rules(&b, ep));
+                }
+                bound.push(b);
             }
-            bound.push(b);
         }
         let has_rules = !entry.rules.is_empty();
         self.published().insert(container_id.into(), entry);
@@ -86,7 +87,7 @@ impl NetworkService {
 }
 
 /// A bound port's DNAT rules: to the container's address of the family the
-/// client uses (IPv6 when the container has one). Loopback is the proxy's
+/// binding has (0.0.0.0 and [::] are bound apart). Loopback is the proxy's
 /// alone; so is IPv6 traffic to a container without an IPv6 address.
 fn dnat_rules(b: &PortBinding, ep: &Endpoint) -> Vec<Dnat> {
     let Ok(host) = b.host_ip.parse::<IpAddr>() else { return Vec::new() };
@@ -94,7 +95,7 @@ fn dnat_rules(b: &PortBinding, ep: &Endpoint) -> Vec<Dnat> {
     targets
         .into_iter()
         .flatten()
-        .filter(|ip| !host.is_loopback() && (host.is_unspecified() || host.is_ipv4() == ip.is_ipv4()))
+        .filter(|ip| !host.is_loopback() && host.is_ipv4() == ip.is_ipv4())
         .map(|ip| Dnat {
             protocol: b.protocol.clone(),
             host_ip: (!host.is_unspecified()).then_some(host),
@@ -105,22 +106,33 @@ fn dnat_rules(b: &PortBinding, ep: &Endpoint) -> Vec<Dnat> {
         .collect()
 }
 
-/// Starts the proxy of one binding on its host port, or on the first free
-/// port of its range.
-async fn bind(p: &PortBinding, container_ip: Ipv4Addr) -> Result<(JoinHandle<()>, PortBinding), NetworkError> {
-    let host_ip: IpAddr = if p.host_ip.is_empty() {
-        Ipv4Addr::UNSPECIFIED.into()
+/// How often a port the kernel picks (`-P`, `-p 80`) is tried anew when it is taken on [::] only.
+const PICK_ATTEMPTS: usize = 5;
+
+/// Starts the proxies of one binding on its host port, or on the first port of its range free on
+/// every address. No host IP means all of them, as with dockerd: 0.0.0.0 and, where the host
+/// has IPv6, [::] on the same port, each reported as a binding of its own.
+async fn bind(p: &PortBinding, container_ip: Ipv4Addr) -> Result<Vec<(JoinHandle<()>, PortBinding)>, NetworkError> {
+    let hosts: Vec<IpAddr> = if p.host_ip.is_empty() {
+        let v6 = proxy::host_has_ipv6().then_some(Ipv6Addr::UNSPECIFIED.into());
+        [Some(Ipv4Addr::UNSPECIFIED.into()), v6].into_iter().flatten().collect()
     } else {
-        p.host_ip.parse().map_err(|_| NetworkError::Invalid(format!("invalid host IP address: {}", p.host_ip)))?
+        vec![p.host_ip.parse().map_err(|_| NetworkError::Invalid(format!("invalid host IP address: {}", p.host_ip)))?]
     };
     let target = SocketAddr::from((container_ip, p.container_port));
-    let last = p.host_port_end.max(p.host_port);
+    let candidates: Vec<u16> = if p.host_port == 0 {
+        vec![0; PICK_ATTEMPTS]
+    } else {
+        (p.host_port..=p.host_port_end.max(p.host_port)).collect()
+    };
     let mut failure = None;
-    for port in p.host_port..=last {
-        match proxy::spawn(&p.protocol, SocketAddr::new(host_ip, port), target).await {
-            Ok((task, port)) => {
-                let b = PortBinding { host_ip: host_ip.to_string(), host_port: port, host_port_end: 0, ..p.clone() };
-                return Ok((task, b));
+    for port in candidates {
+        match bind_all(&p.protocol, &hosts, port, target).await {
+            Ok(proxies) => {
+                let binding = |(task, host, port): (JoinHandle<()>, IpAddr, u16)| {
+                    (task, PortBinding { host_ip: host.to_string(), host_port: port, host_port_end: 0, ..p.clone() })
+                };
+                return Ok(proxies.into_iter().map(binding).collect());
             }
             Err(e @ NetworkError::Invalid(_)) => return Err(e),
             Err(e) => failure = Some(e),
@@ -130,7 +142,31 @@ async fn bind(p: &PortBinding, container_ip: Ipv4Addr) -> Result<(JoinHandle<()>
         Some(e) if p.host_port_end <= p.host_port => e,
         _ => NetworkError::PortInUse(format!(
             "Bind for {}:{}-{} failed: port is already allocated",
-            host_ip, p.host_port, p.host_port_end
+            hosts[0], p.host_port, p.host_port_end
         )),
     })
+}
+
+/// Binds one port on every host address: the first takes `port` (0: the kernel picks one), the
+/// others the same. All or none.
+async fn bind_all(
+    protocol: &str,
+    hosts: &[IpAddr],
+    mut port: u16,
+    target: SocketAddr,
+) -> Result<Vec<(JoinHandle<()>, IpAddr, u16)>, NetworkError> {
+    let mut bound: Vec<(JoinHandle<()>, IpAddr, u16)> = Vec::new();
+    for host in hosts {
+        match proxy::spawn(protocol, SocketAddr::new(*host, port), target).await {
+            Ok((task, p)) => {
+                port = p;
+                bound.push((task, *host, p));
+            }
+            Err(e) => {
+                bound.iter().for_each(|(task, ..)| task.abort());
+                return Err(e);
+            }
+        }
+    }
+    Ok(bound)
 }

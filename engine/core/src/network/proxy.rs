@@ -3,10 +3,11 @@
 //! cannot, to the host's own loopback and from the container's bridge.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{Ipv6Addr, SocketAddr};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use socket2::{Domain, Socket, Type};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -26,17 +27,41 @@ pub async fn spawn(
         |e: std::io::Error| NetworkError::PortInUse(format!("Bind for {host} failed: port is already allocated ({e})"));
     match protocol {
         "tcp" => {
-            let listener = TcpListener::bind(host).await.map_err(taken)?;
+            let socket = bound(host, Type::STREAM).map_err(taken)?;
+            socket.listen(1024).map_err(taken)?;
+            let listener = TcpListener::from_std(socket.into()).map_err(taken)?;
             let port = listener.local_addr().map(|a| a.port()).unwrap_or(host.port());
             Ok((tokio::spawn(tcp(listener, target)), port))
         }
         "udp" => {
-            let socket = UdpSocket::bind(host).await.map_err(taken)?;
+            let socket = UdpSocket::from_std(bound(host, Type::DGRAM).map_err(taken)?.into()).map_err(taken)?;
             let port = socket.local_addr().map(|a| a.port()).unwrap_or(host.port());
             Ok((tokio::spawn(udp(socket, target)), port))
         }
         other => Err(NetworkError::Invalid(format!("unsupported protocol {other:?} for published port"))),
     }
+}
+
+/// Whether this host can bind IPv6 sockets at all (a kernel may have IPv6 off).
+pub fn host_has_ipv6() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| bound((Ipv6Addr::LOCALHOST, 0).into(), Type::DGRAM).is_ok())
+}
+
+/// A non-blocking socket bound to `host`. An IPv6 socket takes IPv6 only, so [::] and 0.0.0.0
+/// can hold the same port side by side, as dockerd's proxies do.
+fn bound(host: SocketAddr, ty: Type) -> std::io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(host), ty, None)?;
+    if host.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    if ty == Type::STREAM {
+        // As std's TcpListener: a port whose last connections linger in TIME_WAIT can be bound.
+        socket.set_reuse_address(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&host.into())?;
+    Ok(socket)
 }
 
 async fn tcp(listener: TcpListener, target: SocketAddr) {
