@@ -129,6 +129,20 @@ async fn docker_cp_in_and_out() {
     assert_eq!(std::fs::read_to_string(h.join("out.txt")).unwrap(), "made-inside\n");
     d.docker_ok(&["cp", "box:/vol/tree", h.join("copied").to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(h.join("copied/sub/leaf")).unwrap(), "leaf\n");
+    // A file bind mount is read through the mount, as is the engine's /etc files.
+    let bound = format!("{}:/bound.txt", h.join("file.txt").display());
+    d.docker_ok(&["run", "-d", "--name", "filebind", "-v", &bound, &img, "sleep", "300"]);
+    d.docker_ok(&["cp", "filebind:/bound.txt", h.join("bound-out.txt").to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(h.join("bound-out.txt")).unwrap(), "one\n");
+    d.docker_ok(&["rm", "-f", "filebind"]);
+    // The engine's /etc files are what the container sees, not the image's files beneath them.
+    for f in ["hostname", "hosts", "resolv.conf"] {
+        let copied = h.join(format!("etc-{f}"));
+        d.docker_ok(&["cp", &format!("box:/etc/{f}"), copied.to_str().unwrap()]);
+        let inside = d.docker_ok(&["exec", "box", "cat", &format!("/etc/{f}")]);
+        assert!(!inside.is_empty());
+        assert_eq!(std::fs::read_to_string(&copied).unwrap(), inside, "/etc/{f}");
+    }
 
     // Stopped container: still readable and writable.
     d.docker_ok(&["stop", "-t", "0", "box"]);

@@ -52,7 +52,8 @@ impl View {
     fn host_path(&self, p: &Path) -> PathBuf {
         for (target, source) in &self.mounts {
             if let Ok(rest) = p.strip_prefix(target) {
-                return source.join(rest);
+                // Joining "" would add a trailing slash, which a file mount does not resolve with.
+                return if rest.as_os_str().is_empty() { source.clone() } else { source.join(rest) };
             }
         }
         self.root.join(p.strip_prefix("/").unwrap_or(p))
@@ -146,6 +147,13 @@ impl ContainerService {
                 MountKind::Tmpfs => continue,
             };
             mounts.push((PathBuf::from(&m.target), source));
+        }
+        // The files the engine writes and binds over the image's, once the container has started.
+        // After the user's mounts: the stable sort keeps a user's bind of the same path first.
+        for (target, file) in self.dirs(&c.id).etc_files() {
+            if file.is_file() {
+                mounts.push((PathBuf::from(target), file));
+            }
         }
         mounts.sort_by_key(|(t, _)| std::cmp::Reverse(t.as_os_str().len()));
         View { root: root.into(), mounts }

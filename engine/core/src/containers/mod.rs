@@ -109,6 +109,18 @@ struct Dirs {
     exec: PathBuf,
 }
 
+impl Dirs {
+    /// The files the engine writes and binds over the image's, as (container path, host path):
+    /// /etc/hosts, /etc/hostname and /etc/resolv.conf.
+    fn etc_files(&self) -> [(&'static str, PathBuf); 3] {
+        [
+            ("/etc/hosts", self.data.join("hosts")),
+            ("/etc/hostname", self.data.join("hostname")),
+            ("/etc/resolv.conf", self.data.join("resolv.conf")),
+        ]
+    }
+}
+
 #[derive(Clone)]
 pub struct ContainerService {
     inner: Arc<Inner>,

@@ -96,9 +96,7 @@ impl ContainerService {
     /// Writes the bundle and starts the shim; returns the container's pid.
     async fn launch(&self, c: &super::Container, rw: &RwLayer) -> Result<(i32, Vec<Endpoint>), ContainerError> {
         let dirs = self.dirs(&c.id);
-        let hosts = dirs.data.join("hosts");
-        let hostname = dirs.data.join("hostname");
-        let resolv = dirs.data.join("resolv.conf");
+        let [(_, hosts), (_, hostname), (_, resolv)] = dirs.etc_files();
         let write = |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(io_err("write", p));
         write(&hostname, format!("{}\n", c.spec.hostname))?;
         let gateway = self.inner.network.bridge().gateway();
