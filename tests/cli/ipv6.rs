@@ -1,11 +1,12 @@
-//! IPv6 on user-defined networks with the real docker CLI: dual-stack
-//! addresses, a fixed `--ip6`, names answered over AAAA, NAT, and a
-//! published port reached over IPv6 from another machine.
+//! IPv6 with the real docker CLI: dual-stack user-defined networks (addresses,
+//! a fixed `--ip6`, names answered over AAAA, NAT, a published port reached
+//! over IPv6 from another machine) and the default bridge with daemon.json's
+//! `ipv6` and `fixed-cidr-v6`.
 
 use std::process::Command;
 
 use berth_e2e::outside::Outside;
-use berth_e2e::{engine_with_busybox, free_host_port, text};
+use berth_e2e::{engine_with_busybox, fixtures, free_host_port, text, Berthd, Registry};
 
 #[tokio::test]
 async fn dual_stack_networks() {
@@ -66,7 +67,7 @@ async fn dual_stack_networks() {
     );
 
     // From another machine over IPv6: DNAT straight to the container's IPv6
-    // address (the proxy listens on IPv4 only), which sees the client.
+    // address (not the [::] proxy), so it sees the client.
     let seen = outside.read(&outside.host_ip6, port);
     assert!(seen.contains("fd42:b0:1::1:80") && seen.contains("fd98:"), "{seen}");
     let device = d.docker_ok(&[
@@ -97,4 +98,45 @@ async fn dual_stack_networks() {
     let no_flag = d.docker(&["network", "create", "--subnet", "fd42:b0:2::/64", "half"]);
     assert!(text(&no_flag.stderr).contains("IPv6 is not enabled"), "{}", text(&no_flag.stderr));
     d.docker_ok(&["network", "rm", "auto6"]);
+}
+
+/// daemon.json's `bridge`, `bip`, `ipv6` and `fixed-cidr-v6` shape the default bridge, as dockerd's.
+#[tokio::test]
+async fn ipv6_on_the_default_bridge() {
+    let reg = Registry::start().await;
+    let fx = fixtures::push_all(&reg).await;
+    let n = std::process::id() % 250;
+    let device = format!("b6d{n}");
+    let config = format!(
+        r#"{{"bridge": "{device}", "bip": "10.199.{n}.1/24", "ipv6": true, "fixed-cidr-v6": "fd42:b0:d{n}::/64"}}"#
+    );
+    let d = Berthd::start_with(&[], &config);
+    assert!(!d.log().contains("not supported"), "{}", d.log());
+    let img = fx.single;
+    d.docker_ok(&["pull", "-q", &img]);
+    let outside = Outside::new();
+
+    let pools = d.docker_ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.EnableIPv6}} {{index .Options \"com.docker.network.bridge.name\"}} {{range .IPAM.Config}}{{.Subnet}} {{end}}",
+        "bridge",
+    ]);
+    assert_eq!(pools.trim(), format!("true {device} 10.199.{n}.0/24 fd42:b0:d{n}::/64"));
+
+    let port = free_host_port();
+    let serve = "while true; do nc -l -p 80 -e netstat -tn; done";
+    d.docker_ok(&["run", "-d", "--name", "web", "-p", &format!("{port}:80"), &img, "sh", "-c", serve]);
+    let v6 = d.docker_ok(&["inspect", "--format", "{{.NetworkSettings.GlobalIPv6Address}}", "web"]);
+    let v6 = v6.trim();
+    assert!(v6.starts_with(&format!("fd42:b0:d{n}::")), "{v6}");
+
+    // Container to container over IPv6, and to the outside through NAT.
+    let out = d.docker_ok(&["run", "--rm", &img, "sh", "-c", &format!("ip -6 addr show eth0; ping6 -c1 -W3 {v6}")]);
+    assert!(out.contains(&format!("inet6 fd42:b0:d{n}::")), "{out}");
+    assert!(out.contains(&format!("64 bytes from {v6}")), "{out}");
+    // From another machine over IPv6, straight to the container, which sees the client.
+    let seen = outside.read(&outside.host_ip6, port);
+    assert!(seen.contains(&format!("{v6}:80")) && seen.contains("fd98:"), "{seen}");
 }

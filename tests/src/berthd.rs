@@ -77,10 +77,15 @@ impl Berthd {
         let docker_config = root.join("docker-config");
         std::fs::create_dir(&docker_config).unwrap();
         let log = root.join("berthd.log");
-        let (bridge, bip) = unique_bridge();
+        let (mut bridge, bip) = unique_bridge();
         let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         if !args.iter().any(|a| a == "--bridge" || a == "--bip") && !daemon_json.contains("\"bip\"") {
             args.extend(["--bridge".into(), bridge.clone(), "--bip".into(), bip]);
+        }
+        // A bridge daemon.json names is the one to clean up after.
+        let json: serde_json::Value = serde_json::from_str(daemon_json).unwrap_or_default();
+        if let Some(named) = json["bridge"].as_str() {
+            bridge = named.into();
         }
         let notify = match launch {
             Launch::Direct => None,

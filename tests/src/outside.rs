@@ -22,24 +22,29 @@ fn sh(cmd: &str) -> String {
 
 impl Outside {
     pub fn new() -> Self {
+        // Tests of one binary run in parallel: each machine gets its own names and /30.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 64;
         let pid = std::process::id();
-        let (ns, host_if) = (format!("berth-out-{pid}"), format!("bo{pid}"));
-        let net = format!("10.98.{}", pid % 250);
-        let net6 = format!("fd98:{:x}:{:x}:", pid >> 16, pid & 0xffff);
+        let (ns, host_if) = (format!("berth-out-{pid}-{n}"), format!("bo{pid}x{n}"));
+        let (net, a) = (format!("10.98.{}", pid % 250), 4 * n);
+        let net6 = format!("fd98:{:x}:{:x}:{n:x}:", pid >> 16, pid & 0xffff);
         let out = Self {
             ns: ns.clone(),
             host_if: host_if.clone(),
-            host_ip: format!("{net}.1"),
+            host_ip: format!("{net}.{}", a + 1),
             host_ip6: format!("{net6}:1"),
         };
         // `nodad`: usable at once, not after seconds of duplicate detection.
         sh(&format!(
             "ip netns add {ns} && ip link add {host_if} type veth peer name eth0 netns {ns} && \
-             ip addr add {net}.1/30 dev {host_if} && ip addr add {net6}:1/64 dev {host_if} nodad && \
+             ip addr add {net}.{h}/30 dev {host_if} && ip addr add {net6}:1/64 dev {host_if} nodad && \
              ip link set {host_if} up && \
-             ip -n {ns} addr add {net}.2/30 dev eth0 && ip -n {ns} addr add {net6}:2/64 dev eth0 nodad && \
+             ip -n {ns} addr add {net}.{p}/30 dev eth0 && ip -n {ns} addr add {net6}:2/64 dev eth0 nodad && \
              ip -n {ns} link set eth0 up && ip -n {ns} link set lo up && \
-             ip -n {ns} route add default via {net}.1 && ip -n {ns} -6 route add default via {net6}:1"
+             ip -n {ns} route add default via {net}.{h} && ip -n {ns} -6 route add default via {net6}:1",
+            h = a + 1,
+            p = a + 2,
         ));
         out
     }

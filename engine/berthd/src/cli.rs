@@ -65,6 +65,12 @@ pub struct Flags {
     /// Address and subnet of the default bridge, e.g. 172.30.0.1/16
     #[arg(long)]
     pub bip: Option<String>,
+    /// Give containers on the default bridge IPv6 addresses too
+    #[arg(long)]
+    pub ipv6: bool,
+    /// The default bridge's IPv6 subnet (with --ipv6; else a unique local /64)
+    #[arg(long = "fixed-cidr-v6")]
+    pub fixed_cidr_v6: Option<String>,
     /// Use TLS (implied by --tlsverify)
     #[arg(long)]
     pub tls: bool,

@@ -34,6 +34,9 @@ pub struct DaemonJson {
     pub proxies: Option<ProxiesJson>,
     pub bridge: Option<String>,
     pub bip: Option<String>,
+    pub ipv6: Option<bool>,
+    #[serde(rename = "fixed-cidr-v6")]
+    pub fixed_cidr_v6: Option<String>,
     pub tls: Option<bool>,
     pub tlsverify: Option<bool>,
     pub tlscacert: Option<PathBuf>,
@@ -66,8 +69,6 @@ pub struct ProxiesJson {
 
 /// dockerd keys that berthd accepts but does not act on yet.
 const NOT_YET_SUPPORTED: &[&str] = &[
-    "bip",
-    "bridge",
     "builder",
     "cgroup-parent",
     "default-cgroupns-mode",
@@ -80,14 +81,12 @@ const NOT_YET_SUPPORTED: &[&str] = &[
     "dns-search",
     "features",
     "fixed-cidr",
-    "fixed-cidr-v6",
     "icc",
     "ip",
     "ip-forward",
     "ip-masq",
     "ip6tables",
     "iptables",
-    "ipv6",
     "max-concurrent-downloads",
     "max-concurrent-uploads",
     "max-download-attempts",
@@ -172,6 +171,10 @@ const KNOWN_KEYS: &[&str] = &[
     "insecure-registries",
     "default-address-pools",
     "proxies",
+    "bridge",
+    "bip",
+    "ipv6",
+    "fixed-cidr-v6",
     "tls",
     "tlsverify",
     "tlscacert",
@@ -191,6 +194,11 @@ mod tests {
         assert_eq!(l.warnings.len(), 2);
         assert!(l.warnings[0].contains("unknown configuration key \"colour\""));
         assert!(l.warnings[1].contains("\"mtu\" is not supported"));
+        let l =
+            parse(r#"{"bip": "10.9.0.1/24", "bridge": "b9", "ipv6": true, "fixed-cidr-v6": "fd00:9::/64"}"#).unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.config.bip.as_deref(), Some("10.9.0.1/24"));
+        assert_eq!(l.config.fixed_cidr_v6.as_deref(), Some("fd00:9::/64"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use berth_core::config::SharedConfig;
 use berth_core::containers::{ContainerService, Deps};
 use berth_core::events::EventBus;
 use berth_core::images::ImageService;
-use berth_core::network::NetworkService;
+use berth_core::network::{DefaultBridge, NetworkService};
 use berth_core::system::{engine_id, SystemService};
 use berth_core::volumes::VolumeService;
 use clap::Parser;
@@ -95,6 +95,15 @@ pub fn beside_berthd(name: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
+fn default_bridge(cfg: &berth_core::config::EngineConfig) -> DefaultBridge<'_> {
+    DefaultBridge {
+        device: &cfg.bridge,
+        bip: cfg.bip.as_deref(),
+        ipv6: cfg.ipv6,
+        fixed_cidr_v6: cfg.fixed_cidr_v6.as_deref(),
+    }
+}
+
 fn init_logging(level: &str) {
     let level = if level == "fatal" { "error" } else { level };
     let filter = tracing_subscriber::EnvFilter::try_from_env("BERTHD_LOG")
@@ -138,8 +147,7 @@ async fn run(flags: cli::Flags, settings: Settings, mut manager: ServiceManager)
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let images = ImageService::open(&cfg.data_root, config.clone(), events.clone()).map_err(DaemonError::Images)?;
     let volumes = VolumeService::open(&cfg.data_root, events.clone()).map_err(DaemonError::Volumes)?;
-    let network =
-        NetworkService::open(&cfg.data_root, &cfg.bridge, cfg.bip.as_deref()).map_err(DaemonError::Network)?;
+    let network = NetworkService::open(&cfg.data_root, &default_bridge(cfg)).map_err(DaemonError::Network)?;
     let deps = Deps {
         config: config.clone(),
         images: images.clone(),

@@ -87,6 +87,8 @@ fn check_conflicts(flags: &Flags, file_keys: &[String]) -> Result<(), SettingsEr
         ("insecure-registries", !flags.insecure_registries.is_empty()),
         ("bridge", flags.bridge.is_some()),
         ("bip", flags.bip.is_some()),
+        ("ipv6", flags.ipv6),
+        ("fixed-cidr-v6", flags.fixed_cidr_v6.is_some()),
     ];
     let both: Vec<&str> =
         set_by_flag.iter().filter(|(k, set)| *set && file_keys.iter().any(|f| f == k)).map(|(k, _)| *k).collect();
@@ -181,6 +183,8 @@ fn merge(flags: &Flags, file: DaemonJson) -> Result<Settings, SettingsError> {
             .collect(),
         bridge: flags.bridge.clone().or(file.bridge).unwrap_or(defaults.bridge),
         bip: flags.bip.clone().or(file.bip),
+        ipv6: flags.ipv6 || file.ipv6 == Some(true),
+        fixed_cidr_v6: flags.fixed_cidr_v6.clone().or(file.fixed_cidr_v6),
         http_proxy: env_or(proxies.http_proxy, "HTTP_PROXY"),
         https_proxy: env_or(proxies.https_proxy, "HTTPS_PROXY"),
         no_proxy: env_or(proxies.no_proxy, "NO_PROXY"),

@@ -52,6 +52,10 @@ pub struct EngineConfig {
     pub bridge: String,
     /// The default bridge's address and subnet, e.g. `172.30.0.1/16` (`--bip`).
     pub bip: Option<String>,
+    /// IPv6 on the default bridge too (`--ipv6`).
+    pub ipv6: bool,
+    /// The default bridge's IPv6 subnet (`--fixed-cidr-v6`); a unique local /64 when unset.
+    pub fixed_cidr_v6: Option<String>,
     pub http_proxy: String,
     pub https_proxy: String,
     pub no_proxy: String,
@@ -79,6 +83,8 @@ impl Default for EngineConfig {
             default_address_pools: Vec::new(),
             bridge: "berth0".into(),
             bip: None,
+            ipv6: false,
+            fixed_cidr_v6: None,
             http_proxy: String::new(),
             https_proxy: String::new(),
             no_proxy: String::new(),

@@ -4,6 +4,7 @@
 //! server, NAT to the outside, isolation between networks, and published
 //! ports.
 
+mod default_bridge;
 mod dns;
 mod firewall;
 mod ipam;
@@ -13,6 +14,7 @@ mod ports;
 mod proxy;
 pub mod resolv;
 
+pub use default_bridge::DefaultBridge;
 pub use ipam::{Cidr, Family, Ipam, PoolRequest, Subnet, Subnet6};
 
 use std::collections::{BTreeMap, HashMap};
@@ -240,6 +242,27 @@ struct Inner {
     ready: tokio::sync::Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
 }
 
+/// The IPv6 side of a new network: the subnet asked for, else a unique local
+/// /64 of its own, overlapping no other network's in `nets`.
+fn ipv6_net(nets: &[BridgeNetwork], id: &str, pool: &PoolRequest) -> Result<Ipv6Net, NetworkError> {
+    let subnet = match &pool.subnet {
+        Some(s) => Subnet6::parse(s).ok_or_else(|| NetworkError::Invalid(format!("invalid subnet {s:?}")))?,
+        None if pool.gateway.is_some() || pool.ip_range.is_some() => {
+            return Err(NetworkError::Invalid("a gateway or an ip-range needs a subnet".into()))
+        }
+        None => ipam::ula_for(id),
+    };
+    let taken = nets.iter().filter_map(|n| n.ipv6.as_ref().map(|v6| (n, v6.subnet)));
+    if let Some((other, _)) = taken.into_iter().find(|(_, s)| s.overlaps(&subnet)) {
+        return Err(NetworkError::Invalid(format!(
+            "Pool overlaps with other one on this address space ({} of network {})",
+            other.ipv6.as_ref().map_or(String::new(), |v6| v6.subnet.to_string()),
+            other.name
+        )));
+    }
+    Ok(Ipv6Net { ipam: Ipam::build(&subnet, pool)?, subnet })
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
@@ -253,43 +276,14 @@ impl NetworkService {
     /// Loads the networks, choosing (and recording) the default bridge's
     /// subnet on first start. The kernel side of a network is set up when
     /// its first container needs it.
-    pub fn open(data_root: &Path, device: &str, bip: Option<&str>) -> Result<Self, NetworkError> {
+    pub fn open(data_root: &Path, bridge: &DefaultBridge) -> Result<Self, NetworkError> {
         let dir = data_root.join("network");
         std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-        let path = dir.join("bridge.json");
-        let wanted = bip.map(|b| Subnet::parse(b).ok_or_else(|| NetworkError::BadBip(b.into()))).transpose()?;
-        let saved = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<BridgeNetwork>(&b).ok());
-        let mut bridge = match saved.filter(|b| wanted.is_none_or(|w| w == b.subnet)) {
-            Some(b) => b,
-            None => {
-                let subnet = match wanted {
-                    Some(w) => w,
-                    None => ipam::pick_subnet(&ipam::host_routes())
-                        .ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?,
-                };
-                let b = BridgeNetwork {
-                    id: crate::containers::names::new_id(),
-                    name: default_name(),
-                    subnet,
-                    created: now(),
-                    device: device.into(),
-                    internal: false,
-                    labels: BTreeMap::new(),
-                    options: BTreeMap::new(),
-                    ipam: Ipam::default(),
-                    attachable: false,
-                    ipv6: None,
-                };
-                let bytes = serde_json::to_vec(&b).unwrap_or_default();
-                std::fs::write(&path, bytes).map_err(io("write", &path))?;
-                b
-            }
-        };
-        bridge.device = device.into();
         let user: Vec<BridgeNetwork> = std::fs::read(dir.join("networks.json"))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
+        let bridge = default_bridge::load(&dir, bridge, &user)?;
         let mut networks = vec![bridge];
         networks.extend(user);
         Ok(Self {
@@ -370,7 +364,7 @@ impl NetworkService {
         };
         let ipam = Ipam::build(&subnet, &req.ipv4)?;
         let id = crate::containers::names::new_id();
-        let ipv6 = req.ipv6.as_ref().map(|pool| self.ipv6_net(&nets, &id, pool)).transpose()?;
+        let ipv6 = req.ipv6.as_ref().map(|pool| ipv6_net(&nets, &id, pool)).transpose()?;
         let device =
             req.options.get("com.docker.network.bridge.name").cloned().unwrap_or_else(|| format!("br-{}", &id[..12]));
         let n = BridgeNetwork {
@@ -389,27 +383,6 @@ impl NetworkService {
         nets.push(n.clone());
         self.save(&nets)?;
         Ok(n)
-    }
-
-    /// The IPv6 side of a new network: the subnet asked for, else a unique
-    /// local /64 of its own.
-    fn ipv6_net(&self, nets: &[BridgeNetwork], id: &str, pool: &PoolRequest) -> Result<Ipv6Net, NetworkError> {
-        let subnet = match &pool.subnet {
-            Some(s) => Subnet6::parse(s).ok_or_else(|| NetworkError::Invalid(format!("invalid subnet {s:?}")))?,
-            None if pool.gateway.is_some() || pool.ip_range.is_some() => {
-                return Err(NetworkError::Invalid("a gateway or an ip-range needs a subnet".into()))
-            }
-            None => ipam::ula_for(id),
-        };
-        let taken = nets.iter().filter_map(|n| n.ipv6.as_ref().map(|v6| (n, v6.subnet)));
-        if let Some((other, _)) = taken.into_iter().find(|(_, s)| s.overlaps(&subnet)) {
-            return Err(NetworkError::Invalid(format!(
-                "Pool overlaps with other one on this address space ({} of network {})",
-                other.ipv6.as_ref().map_or(String::new(), |v6| v6.subnet.to_string()),
-                other.name
-            )));
-        }
-        Ok(Ipv6Net { ipam: Ipam::build(&subnet, pool)?, subnet })
     }
 
     /// Removes a user-defined network and its bridge and NAT table.
