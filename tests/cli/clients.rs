@@ -1,6 +1,7 @@
 //! What other clients than the docker CLI rely on, as docker-py's own suite
 //! found it: dockerd's timing of kill, paused and restarting states, exec
-//! framing, field spellings, defaults in inspect, and swarm's absence.
+//! framing, field spellings, defaults in inspect, and the absence of swarm
+//! and managed plugins.
 
 use std::time::{Duration, Instant};
 
@@ -13,9 +14,21 @@ async fn swarm_endpoints_answer_as_outside_a_swarm() {
     let d = Berthd::start();
     let leave = d.request("POST", "/swarm/leave?force=1", &[], b"");
     assert_eq!((leave.status, leave.message()), (503, "This node is not part of a swarm".to_string()));
-    let swarm = d.request("GET", "/swarm", &[], b"");
-    assert_eq!(swarm.status, 503);
-    assert!(swarm.message().contains("not a swarm manager"), "{}", swarm.message());
+    for (method, path) in
+        [("GET", "/swarm"), ("GET", "/secrets/abc"), ("POST", "/services/create"), ("GET", "/nodes/x")]
+    {
+        let r = d.request(method, path, &[], b"");
+        assert_eq!(r.status, 503, "{method} {path}");
+        assert!(r.message().contains("not a swarm manager"), "{method} {path}: {}", r.message());
+    }
+    // The docker CLI's plugin commands, against an engine that runs no managed plugins.
+    assert_eq!(d.docker_ok(&["plugin", "ls", "-q"]), "");
+    let inspect = d.docker(&["plugin", "inspect", "vieux/sshfs"]);
+    assert!(text(&inspect.stderr).contains("plugin \"vieux/sshfs\" not found"), "{}", text(&inspect.stderr));
+    let install = d.docker(&["plugin", "install", "--grant-all-permissions", "vieux/sshfs"]);
+    assert!(!install.status.success());
+    assert!(text(&install.stderr).contains("managed plugins"), "{}", text(&install.stderr));
+    assert_eq!(d.request("GET", "/plugins?filters=%7B%22colour%22%3A%5B%22x%22%5D%7D", &[], b"").status, 400);
 }
 
 #[tokio::test]

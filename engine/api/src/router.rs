@@ -1,12 +1,12 @@
 //! The route table. It reads like the Engine API: one line per endpoint.
 
 use axum::extract::State;
-use axum::routing::{delete, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::Router;
 
 use crate::error::ApiError;
 use crate::handlers::{
-    archive, attach, auth, build, containers, events, exec, images, networks, stats, swarm, system, volumes,
+    archive, attach, auth, build, containers, events, exec, images, networks, plugins, stats, swarm, system, volumes,
 };
 use crate::state::AppState;
 
@@ -67,15 +67,26 @@ pub fn router(state: AppState) -> Router {
         .route("/distribution/{*name}", get(images::distribution))
         // Names contain `/`: `{name}/json`, `{name}/history`, `{name}/tag` are split in the handlers.
         .route("/images/{*name}", get(images::get_named).post(images::post_named).delete(images::delete))
+        .route("/plugins", get(plugins::list))
+        .route("/plugins/privileges", get(plugins::unsupported))
+        .route("/plugins/pull", post(plugins::unsupported))
+        .route("/plugins/create", post(plugins::unsupported))
+        .route("/plugins/{*name}", any(plugins::named))
         .route("/swarm", get(swarm::not_manager))
         .route("/swarm/leave", post(swarm::leave))
         .route("/swarm/init", post(swarm::unsupported))
         .route("/swarm/join", post(swarm::unsupported))
+        .route("/swarm/{*rest}", any(swarm::not_manager))
         .route("/nodes", get(swarm::not_manager))
+        .route("/nodes/{*rest}", any(swarm::not_manager))
         .route("/services", get(swarm::not_manager))
+        .route("/services/{*rest}", any(swarm::not_manager))
         .route("/tasks", get(swarm::not_manager))
+        .route("/tasks/{*rest}", any(swarm::not_manager))
         .route("/secrets", get(swarm::not_manager))
+        .route("/secrets/{*rest}", any(swarm::not_manager))
         .route("/configs", get(swarm::not_manager))
+        .route("/configs/{*rest}", any(swarm::not_manager))
         .fallback(fallback)
         .method_not_allowed_fallback(not_found)
         .with_state(state)

@@ -11,6 +11,7 @@ pub mod exec;
 pub mod images;
 pub mod network_view;
 pub mod networks;
+pub mod plugins;
 pub mod stats;
 pub mod swarm;
 pub mod system;

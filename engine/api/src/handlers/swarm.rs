@@ -9,7 +9,7 @@ use crate::error::ApiError;
 const NOT_MANAGER: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" \
                            to connect this node to swarm and try again.";
 
-/// `GET /swarm`, `/nodes`, `/services`, `/tasks`, `/secrets`, `/configs`.
+/// `/swarm`, `/nodes`, `/services`, `/tasks`, `/secrets`, `/configs` and everything below them.
 pub async fn not_manager() -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, NOT_MANAGER)
 }
