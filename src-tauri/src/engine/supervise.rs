@@ -7,6 +7,8 @@ use std::time::Duration;
 use super::locate::DEFAULT_SOCKET;
 
 const UNIT: &str = "berthd.service";
+/// The API socket's unit: while it listens, a client's connection starts the engine again.
+const SOCKET_UNIT: &str = "berthd.socket";
 const UNIT_DIRS: [&str; 3] = ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"];
 
 pub enum Started {
@@ -45,7 +47,7 @@ pub fn start_hint() -> String {
 
 pub async fn start() -> Result<Started, String> {
     if unit_installed() {
-        systemctl("start").await?;
+        systemctl("start", &[UNIT]).await?;
         return Ok(Started::Systemd);
     }
     if !is_root() {
@@ -77,20 +79,23 @@ pub async fn stop_child(mut child: tokio::process::Child) -> Result<(), String> 
 
 pub async fn stop_service() -> Result<(), String> {
     if unit_installed() {
-        return systemctl("stop").await;
+        // The socket first, or the app's own next health check would start the engine again.
+        return systemctl("stop", &[SOCKET_UNIT, UNIT]).await;
     }
     Err("Berth did not start this engine, so it will not stop it; stop it the way it was started".into())
 }
 
-async fn systemctl(verb: &str) -> Result<(), String> {
+async fn systemctl(verb: &str, units: &[&str]) -> Result<(), String> {
+    let what = format!("systemctl {verb} {}", units.join(" "));
     let out = tokio::process::Command::new("systemctl")
-        .args([verb, UNIT])
+        .arg(verb)
+        .args(units)
         .output()
         .await
-        .map_err(|e| format!("systemctl {verb} {UNIT}: {e}"))?;
+        .map_err(|e| format!("{what}: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("systemctl {verb} {UNIT} failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!("{what} failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
     }
 }
