@@ -367,3 +367,37 @@ async fn build_then_up() {
     d.compose_ok(p, &["down", "--rmi", "local"]);
     assert_eq!(d.docker_ok(&["images", "-q", "b-app"]), "");
 }
+
+/// `pid` and `ipc` shared with another service (`service:NAME`), and `cgroup`.
+#[tokio::test]
+async fn namespaces_shared_between_services() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    d.install_compose();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let compose = format!(
+        r#"name: ns
+services:
+  app:
+    image: {img}
+    command: ["sh", "-c", "echo from-app > /dev/shm/note; exec sleep 1000"]
+    ipc: shareable
+    cgroup: private
+  sidecar:
+    image: {img}
+    command: ["sleep", "1000"]
+    pid: service:app
+    ipc: service:app
+    depends_on: [app]
+"#
+    );
+    std::fs::write(p.join("compose.yaml"), compose).unwrap();
+    d.compose_ok(p, &["up", "-d"]);
+    let (seen, _) =
+        d.compose_ok(p, &["exec", "-T", "sidecar", "sh", "-c", "cat /dev/shm/note; ps -o args | grep -c '^sleep'"]);
+    assert_eq!(seen, "from-app\n2\n", "the app's /dev/shm and both sleeps in one PID namespace");
+    let modes =
+        d.docker_ok(&["inspect", "--format", "{{.HostConfig.IpcMode}} {{.HostConfig.CgroupnsMode}}", "ns-app-1"]);
+    assert_eq!(modes.trim(), "shareable private");
+    d.compose_ok(p, &["down", "-t", "0"]);
+}

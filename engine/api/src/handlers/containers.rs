@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_core::containers::logging::LogConfig;
 use berth_core::containers::mounts::{MountKind, MountRequest};
+use berth_core::containers::namespaces::Modes;
 use berth_core::containers::tuning::{self, DeviceMapping, Tuning, Ulimit};
 use berth_core::containers::{Container, ContainerSpec, CreateRequest, HostSpec, ResourceUpdate, Status};
 use berth_core::filters::Filters;
@@ -45,6 +46,11 @@ pub async fn create(
         retries: h.retries,
     });
     let security = tuning::parse_security_opts(&host.security_opt.clone().unwrap_or_default())?;
+    let namespaces =
+        Modes::checked(&host.pid_mode, &host.ipc_mode, &host.uts_mode, &host.cgroupns_mode, &host.userns_mode)?;
+    if namespaces.uts == "host" && !req.hostname.is_empty() {
+        return Err(ApiError::bad_request("conflicting options: hostname and the UTS mode"));
+    }
     let mut networks: std::collections::BTreeMap<_, _> = req
         .networking_config
         .take()
@@ -130,6 +136,7 @@ pub async fn create(
                 memory_swap: host.memory_swap,
             },
             init: host.init,
+            namespaces: namespaces.clone(),
             links: host
                 .links
                 .clone()
@@ -159,6 +166,9 @@ pub async fn create(
         let top = config_json.get("Runtime").and_then(serde_json::Value::as_str).map(String::from);
         host_config_json["Runtime"] = top.unwrap_or_else(|| state.system.config().default_runtime.clone()).into();
     }
+    // Inspect shows the modes in force, as dockerd does.
+    host_config_json["IpcMode"] = namespaces.ipc.into();
+    host_config_json["CgroupnsMode"] = namespaces.cgroupns.into();
     // Inspect shows the size in force, as dockerd does.
     if host_config_json.get("ShmSize").and_then(serde_json::Value::as_i64).unwrap_or(0) <= 0 {
         host_config_json["ShmSize"] = berth_core::containers::tuning::DEFAULT_SHM_SIZE.into();

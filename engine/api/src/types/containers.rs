@@ -167,6 +167,12 @@ pub struct HostConfig {
     pub memory_reservation: i64,
     pub memory_swap: i64,
     pub volumes_from: Option<Vec<String>>,
+    pub pid_mode: String,
+    pub ipc_mode: String,
+    #[serde(rename = "UTSMode")]
+    pub uts_mode: String,
+    pub cgroupns_mode: String,
+    pub userns_mode: String,
 }
 
 /// `HostConfig.Ulimits[]`.

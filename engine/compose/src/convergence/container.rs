@@ -205,9 +205,10 @@ fn host_config(project: &Project, s: &Service, peers: &Peers) -> Result<Value, S
         ("CpuShares", s.cpu_shares.map(|v| json!(v))),
         ("CpusetCpus", s.cpuset.as_ref().map(|v| json!(v))),
         ("OomScoreAdj", s.oom_score_adj.map(|v| json!(v))),
-        ("PidMode", s.pid.as_ref().map(|v| json!(v))),
-        ("IpcMode", s.ipc.as_ref().map(|v| json!(v))),
+        ("PidMode", s.pid.as_deref().map(|v| shared_with(v, peers, "processes")).transpose()?.map(|v| json!(v))),
+        ("IpcMode", s.ipc.as_deref().map(|v| shared_with(v, peers, "IPC")).transpose()?.map(|v| json!(v))),
         ("UTSMode", s.uts.as_ref().map(|v| json!(v))),
+        ("CgroupnsMode", s.cgroup.as_ref().map(|v| json!(v))),
         ("UsernsMode", s.userns_mode.as_ref().map(|v| json!(v))),
         ("CgroupParent", s.cgroup_parent.as_ref().map(|v| json!(v))),
         ("Runtime", s.runtime.as_ref().map(|v| json!(v))),
@@ -292,15 +293,20 @@ fn restart_policy(s: &Service) -> Result<Value, String> {
     Ok(json!({"Name": name, "MaximumRetryCount": policy.max_attempts.unwrap_or(0)}))
 }
 
+/// `service:NAME` → `container:` its first container: a namespace shared with another service.
+fn shared_with(mode: &str, peers: &Peers, what: &str) -> Result<String, String> {
+    match mode.strip_prefix("service:") {
+        Some(svc) => peers
+            .get(svc)
+            .map(|c| format!("container:{c}"))
+            .ok_or_else(|| format!("service {svc:?} has no container to share {what} with")),
+        None => Ok(mode.to_string()),
+    }
+}
+
 fn network_mode(project: &Project, s: &Service, peers: &Peers) -> Result<String, String> {
     match s.network_mode.as_deref() {
-        Some(mode) => match mode.strip_prefix("service:") {
-            Some(svc) => peers
-                .get(svc)
-                .map(|c| format!("container:{c}"))
-                .ok_or_else(|| format!("service {svc:?} has no container to share a network with")),
-            None => Ok(mode.to_string()),
-        },
+        Some(mode) => shared_with(mode, peers, "a network"),
         None => {
             Ok(service_networks(s).first().map(|k| project.networks[k].name.clone()).unwrap_or_else(|| "none".into()))
         }

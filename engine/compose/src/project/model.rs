@@ -82,6 +82,8 @@ pub struct Service {
     pub ipc: Option<String>,
     pub uts: Option<String>,
     pub userns_mode: Option<String>,
+    /// `host` or `private`: the cgroup namespace.
+    pub cgroup: Option<String>,
     pub cgroup_parent: Option<String>,
     pub runtime: Option<String>,
     pub mac_address: Option<String>,

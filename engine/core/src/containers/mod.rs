@@ -16,6 +16,7 @@ pub mod logging;
 pub mod logs;
 pub mod mounts;
 pub mod names;
+pub mod namespaces;
 mod networking;
 pub mod record;
 mod rootfs;
@@ -434,9 +435,17 @@ impl ContainerService {
         self.destroy(&c.id, volumes)
     }
 
+    /// Unmounts what a run of the container mounted on the host: its root filesystem, and the
+    /// /dev/shm of a shareable IPC namespace.
+    fn unmount_run(&self, id: &str) -> Result<(), ContainerError> {
+        let data = self.dirs(id).data;
+        namespaces::HostShm::of(&data).unmount()?;
+        rootfs::RwLayer::at(&data).unmount()
+    }
+
     fn destroy(&self, id: &str, remove_volumes: bool) -> Result<(), ContainerError> {
         let dirs = self.dirs(id);
-        rootfs::RwLayer::at(&dirs.data).unmount()?;
+        self.unmount_run(id)?;
         let entry = self.entries().remove(id);
         for d in [&dirs.exec, &dirs.data, &self.shim_paths(id).dir] {
             if d.exists() {

@@ -105,6 +105,9 @@ pub struct HostSpec {
     /// user-defined network.
     #[serde(default)]
     pub links: Vec<super::links::Link>,
+    /// `--pid`, `--ipc`, `--uts` and `--cgroupns`.
+    #[serde(default)]
+    pub namespaces: super::namespaces::Modes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -56,9 +56,14 @@ impl RwLayer {
     }
 
     fn is_mounted(&self) -> bool {
-        let target = self.merged.display().to_string();
-        std::fs::read_to_string("/proc/self/mountinfo")
-            .map(|m| m.lines().any(|l| l.split(' ').nth(4) == Some(target.as_str())))
-            .unwrap_or(false)
+        is_mount_point(&self.merged)
     }
+}
+
+/// Whether something is mounted at `path` in the engine's mount namespace.
+pub(super) fn is_mount_point(path: &Path) -> bool {
+    let target = path.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|m| m.lines().any(|l| l.split(' ').nth(4) == Some(target.as_str())))
+        .unwrap_or(false)
 }

@@ -15,9 +15,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
 use super::hosts;
+use super::namespaces::Ns;
 use super::record::Status;
 use super::rootfs::RwLayer;
-use super::spec::{self, EtcFiles, NetworkNs};
+use super::spec::{self, EtcFiles};
 use super::{io_err, ContainerError, ContainerService, Input};
 use crate::network::{resolv, Endpoint};
 
@@ -77,7 +78,7 @@ impl ContainerService {
                 Ok(())
             }
             Err(e) => {
-                let _ = rw.unmount();
+                let _ = self.unmount_run(&c.id);
                 let msg = e.to_string();
                 let _ = self.update(&c.id, |r| {
                     r.state.error = msg.clone();
@@ -107,8 +108,8 @@ impl ContainerService {
         if !c.spec.working_dir.is_empty() {
             self.make_dir_in(c, &rw.merged, &c.spec.working_dir)?;
         }
-        let network = self.network_ns(c)?;
-        if matches!(network, NetworkNs::Host) {
+        let namespaces = self.namespace_plan(c)?;
+        if namespaces.network == Ns::Host {
             write(&hosts, std::fs::read_to_string("/etc/hosts").unwrap_or_default())?;
             write(&hostname, std::fs::read_to_string("/etc/hostname").unwrap_or_default())?;
             // The host's own resolvers work here, loopback ones included.
@@ -128,7 +129,7 @@ impl ContainerService {
             linked = with;
             &linked
         };
-        let spec = spec::build(for_spec, &rw.merged, &etc, extra, &network, CGROUP_PARENT, init.as_deref())?;
+        let spec = spec::build(for_spec, &rw.merged, &etc, extra, &namespaces, CGROUP_PARENT, init.as_deref())?;
         let config = dirs.exec.join("config.json");
         spec.save(&config)
             .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;
@@ -170,7 +171,7 @@ impl ContainerService {
         if c.spec.open_stdin {
             cmd.arg("--stdin");
         }
-        if matches!(network, NetworkNs::New) {
+        if namespaces.network == Ns::New {
             cmd.arg("--loopback");
         }
         // SAFETY: setsid is async-signal-safe; it detaches the shim from our
@@ -226,24 +227,6 @@ impl ContainerService {
             Some(("err", msg)) => Err(runtime_error(msg)),
             _ => Err(ContainerError::Internal(format!("the shim for {} did not report its start", c.id))),
         }
-    }
-
-    /// The network namespace `--network` asks for: a new one for `none`
-    /// and the bridge (plugged after creation), the host's, or another
-    /// container's.
-    fn network_ns(&self, c: &super::Container) -> Result<NetworkNs, ContainerError> {
-        let mode = c.spec.host.network_mode.as_str();
-        if let Some(other) = mode.strip_prefix("container:") {
-            let o = self.get(other)?;
-            if o.state.status != Status::Running {
-                return Err(ContainerError::Conflict(format!(
-                    "cannot join network of a non running container: {}",
-                    o.id
-                )));
-            }
-            return Ok(NetworkNs::Join(format!("/proc/{}/ns/net", o.state.pid).into()));
-        }
-        Ok(if mode == "host" { NetworkNs::Host } else { NetworkNs::New })
     }
 
     /// The container's mounts in OCI form; volumes are prepared (and filled
@@ -395,7 +378,7 @@ impl ContainerService {
             Some(r) => (r.code, r.at, r.oom_killed, String::new()),
             None => (255, now(), false, "the container's shim exited without recording an exit status".to_string()),
         };
-        let _ = RwLayer::at(&self.dirs(id).data).unmount();
+        let _ = self.unmount_run(id);
         let left = self.get(id).map(|c| c.endpoints).unwrap_or_default();
         self.leave_all(id, &left).await;
         let Ok(c) = self.update(id, |r| {

@@ -4,26 +4,16 @@
 use std::path::Path;
 
 use oci_spec::runtime::{
-    LinuxBuilder, LinuxCpuBuilder, LinuxDevice, LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder,
-    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, MountBuilder, ProcessBuilder, RootBuilder, Spec,
-    UserBuilder,
+    LinuxBuilder, LinuxCpuBuilder, LinuxDevice, LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
+    LinuxResourcesBuilder, MountBuilder, ProcessBuilder, RootBuilder, Spec, UserBuilder,
 };
 
+use super::namespaces::{Ns, Plan, Shm};
 use super::record::Container;
 use super::seccomp::Profile;
 use super::tuning::{self, Tuning};
 use super::users;
 use super::ContainerError;
-
-/// Which network namespace the container runs in.
-pub enum NetworkNs {
-    /// Its own, with only loopback (`none`, and bridge until networking lands).
-    New,
-    /// The host's (`--network host`).
-    Host,
-    /// Another container's (`--network container:NAME`).
-    Join(std::path::PathBuf),
-}
 
 /// Files the engine writes for each container and binds into it.
 pub struct EtcFiles<'a> {
@@ -115,7 +105,7 @@ pub fn build(
     rootfs: &Path,
     etc: &EtcFiles<'_>,
     user_mounts: Vec<oci_spec::runtime::Mount>,
-    network: &NetworkNs,
+    namespaces: &Plan,
     cgroup_parent: &str,
     init: Option<&Path>,
 ) -> Result<Spec, ContainerError> {
@@ -150,8 +140,20 @@ pub fn build(
     let t = &s.host.tuning;
 
     let mut mounts = defaults.mounts().clone().unwrap_or_default();
-    for m in mounts.iter_mut().filter(|m| m.destination() == Path::new("/dev/shm")) {
-        m.set_options(Some(tuning::shm_options(t.shm_size)));
+    match &namespaces.shm {
+        Shm::Own => {
+            for m in mounts.iter_mut().filter(|m| m.destination() == Path::new("/dev/shm")) {
+                m.set_options(Some(tuning::shm_options(t.shm_size)));
+            }
+        }
+        Shm::Absent => mounts.retain(|m| m.destination() != Path::new("/dev/shm")),
+        Shm::Bind(source) => {
+            for m in mounts.iter_mut().filter(|m| m.destination() == Path::new("/dev/shm")) {
+                m.set_typ(Some("bind".into()));
+                m.set_source(Some(source.clone()));
+                m.set_options(Some(vec!["rbind".into(), "rprivate".into()]));
+            }
+        }
     }
     for (dest, src) in
         [("/etc/hosts", etc.hosts), ("/etc/hostname", etc.hostname), ("/etc/resolv.conf", etc.resolv_conf)]
@@ -235,30 +237,9 @@ pub fn build(
         resources = resources.devices(device_rules);
     }
 
-    let mut namespaces = [LinuxNamespaceType::Pid, LinuxNamespaceType::Ipc, LinuxNamespaceType::Mount]
-        .into_iter()
-        .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(err))
-        .collect::<Result<Vec<_>, _>>()?;
-    // In the host's network namespace the host's name stays too.
-    if !matches!(network, NetworkNs::Host) {
-        namespaces.push(LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Uts).build().map_err(err)?);
-    }
-    match network {
-        NetworkNs::New => {
-            namespaces.push(LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Network).build().map_err(err)?)
-        }
-        NetworkNs::Join(path) => namespaces.push(
-            LinuxNamespaceBuilder::default()
-                .typ(LinuxNamespaceType::Network)
-                .path(path.clone())
-                .build()
-                .map_err(err)?,
-        ),
-        NetworkNs::Host => {}
-    }
     let default_linux = defaults.linux().clone().unwrap_or_default();
     let mut linux = LinuxBuilder::default()
-        .namespaces(namespaces)
+        .namespaces(namespaces.oci()?)
         .resources(resources.build().map_err(err)?)
         .cgroups_path(format!("{cgroup_parent}/{}", c.id))
         .sysctl(t.sysctls.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<std::collections::HashMap<_, _>>())
@@ -276,11 +257,8 @@ pub fn build(
     let mut spec = defaults;
     spec.set_process(Some(process));
     spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(s.host.read_only).build().map_err(err)?));
-    if !matches!(network, NetworkNs::Host) {
-        spec.set_hostname(Some(s.hostname.clone()));
-    } else {
-        spec.set_hostname(None);
-    }
+    // A hostname needs a UTS namespace of the container's own.
+    spec.set_hostname((namespaces.uts == Ns::New).then(|| s.hostname.clone()));
     spec.set_mounts(Some(mounts));
     spec.set_linux(Some(linux));
     Ok(spec)
