@@ -6,7 +6,8 @@ use axum::Router;
 
 use crate::error::ApiError;
 use crate::handlers::{
-    archive, attach, auth, build, containers, events, exec, images, networks, plugins, stats, swarm, system, volumes,
+    archive, attach, auth, build, container_create, containers, events, exec, images, networks, plugins, stats, swarm,
+    system, volumes,
 };
 use crate::state::AppState;
 
@@ -18,7 +19,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth", post(auth::login))
         .route("/system/df", get(system::disk_usage))
         .route("/events", get(events::events))
-        .route("/containers/create", post(containers::create))
+        .route("/containers/create", post(container_create::create))
         .route("/containers/json", get(containers::list))
         .route("/containers/{id}/json", get(containers::inspect))
         .route("/containers/{id}/start", post(containers::start))

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod attach;
 pub mod auth;
 pub mod build;
+pub mod container_create;
 pub mod containers;
 pub mod events;
 pub mod exec;

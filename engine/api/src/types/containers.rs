@@ -173,6 +173,46 @@ pub struct HostConfig {
     pub uts_mode: String,
     pub cgroupns_mode: String,
     pub userns_mode: String,
+    pub memory_swappiness: Option<i64>,
+    pub oom_kill_disable: Option<bool>,
+    pub device_cgroup_rules: Option<Vec<String>>,
+    pub cgroup_parent: String,
+    pub blkio_weight: u16,
+    pub blkio_weight_device: Option<Vec<WeightDeviceWire>>,
+    pub blkio_device_read_bps: Option<Vec<ThrottleDeviceWire>>,
+    pub blkio_device_write_bps: Option<Vec<ThrottleDeviceWire>>,
+    #[serde(rename = "BlkioDeviceReadIOps")]
+    pub blkio_device_read_iops: Option<Vec<ThrottleDeviceWire>>,
+    #[serde(rename = "BlkioDeviceWriteIOps")]
+    pub blkio_device_write_iops: Option<Vec<ThrottleDeviceWire>>,
+    /// `--gpus`: no device drivers here, refused as dockerd refuses them without one.
+    pub device_requests: Option<Vec<DeviceRequestWire>>,
+    pub storage_opt: Option<BTreeMap<String, String>>,
+    pub volume_driver: String,
+}
+
+/// `HostConfig.BlkioWeightDevice[]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WeightDeviceWire {
+    pub path: String,
+    pub weight: u16,
+}
+
+/// `HostConfig.BlkioDevice{Read,Write}{Bps,IOps}[]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ThrottleDeviceWire {
+    pub path: String,
+    pub rate: u64,
+}
+
+/// `HostConfig.DeviceRequests[]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeviceRequestWire {
+    pub driver: String,
+    pub capabilities: Option<Vec<Vec<String>>>,
 }
 
 /// `HostConfig.Ulimits[]`.

@@ -3,6 +3,7 @@
 //! own (see `runtime`); this service keeps the records and reacts to exits.
 
 mod archive;
+pub mod blkio;
 mod caps;
 mod commit;
 mod create;

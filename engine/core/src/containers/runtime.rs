@@ -23,7 +23,18 @@ use super::{io_err, ContainerError, ContainerService, Input};
 use crate::network::{resolv, Endpoint};
 
 /// Where containers' cgroups live, under each hierarchy.
+/// Where containers' cgroups go unless `--cgroup-parent` says otherwise.
 const CGROUP_PARENT: &str = "/berth";
+
+/// The container's cgroup, absolute from the hierarchy's root.
+pub(super) fn cgroup_path(c: &super::Container) -> String {
+    let parent = match c.spec.host.tuning.cgroup_parent.trim_end_matches('/') {
+        "" => CGROUP_PARENT.to_string(),
+        p if p.starts_with('/') => p.to_string(),
+        p => format!("/{p}"),
+    };
+    format!("{parent}/{}", c.id)
+}
 
 impl ContainerService {
     /// The shim's directory holds UNIX sockets, whose paths must stay under
@@ -129,7 +140,7 @@ impl ContainerService {
             linked = with;
             &linked
         };
-        let spec = spec::build(for_spec, &rw.merged, &etc, extra, &namespaces, CGROUP_PARENT, init.as_deref())?;
+        let spec = spec::build(for_spec, &rw.merged, &etc, extra, &namespaces, &cgroup_path(c), init.as_deref())?;
         let config = dirs.exec.join("config.json");
         spec.save(&config)
             .map_err(|e| ContainerError::Internal(format!("failed to write {}: {e}", config.display())))?;
@@ -153,7 +164,7 @@ impl ContainerService {
             .arg("--runtime-root")
             .arg(self.runtime_root())
             .arg("--cgroup")
-            .arg(format!("{CGROUP_PARENT}/{}", c.id))
+            .arg(cgroup_path(c))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(shim_log);

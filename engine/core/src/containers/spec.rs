@@ -106,7 +106,7 @@ pub fn build(
     etc: &EtcFiles<'_>,
     user_mounts: Vec<oci_spec::runtime::Mount>,
     namespaces: &Plan,
-    cgroup_parent: &str,
+    cgroup_path: &str,
     init: Option<&Path>,
 ) -> Result<Spec, ContainerError> {
     let s = &c.spec;
@@ -194,6 +194,13 @@ pub fn build(
     if t.memory_swap != 0 && tuning::swap_accounting() {
         memory = memory.swap(t.memory_swap);
     }
+    let cgroups = crate::system::Cgroups::probe();
+    if let Some(v) = t.memory_swappiness.filter(|v| *v >= 0 && cgroups.memory_swappiness) {
+        memory = memory.swappiness(v as u64);
+    }
+    if t.oom_kill_disable && cgroups.oom_kill_disable {
+        memory = memory.disable_oom_killer(true);
+    }
     resources = resources.memory(memory.build().map_err(err)?);
     if let Some(p) = s.host.pids_limit.filter(|p| *p > 0) {
         resources = resources.pids(LinuxPidsBuilder::default().limit(p).build().map_err(err)?);
@@ -218,8 +225,14 @@ pub fn build(
         cpu = cpu.mems(t.cpuset_mems.clone());
     }
     resources = resources.cpu(cpu.build().map_err(err)?);
+    if let Some(block_io) = t.blkio.oci()? {
+        resources = resources.block_io(block_io);
+    }
     let (mut devices, mut device_rules): (Vec<_>, Vec<_>) =
         t.devices.iter().map(tuning::device).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+    for rule in &t.device_cgroup_rules {
+        device_rules.push(tuning::device_cgroup_rule(rule)?);
+    }
     if s.host.privileged {
         // Every host device, and the device cgroup open to all.
         for d in tuning::host_devices() {
@@ -241,7 +254,7 @@ pub fn build(
     let mut linux = LinuxBuilder::default()
         .namespaces(namespaces.oci()?)
         .resources(resources.build().map_err(err)?)
-        .cgroups_path(format!("{cgroup_parent}/{}", c.id))
+        .cgroups_path(cgroup_path)
         .sysctl(t.sysctls.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<std::collections::HashMap<_, _>>())
         .devices(devices)
         .masked_paths(if s.host.privileged { vec![] } else { default_linux.masked_paths().clone().unwrap_or_default() })

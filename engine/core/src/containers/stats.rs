@@ -158,11 +158,12 @@ impl ContainerService {
         if !matches!(c.state.status, Status::Running | Status::Paused) {
             return Ok(s);
         }
-        let rel = format!("berth/{}", c.id);
+        let path = super::runtime::cgroup_path(&c);
+        let rel = path.trim_start_matches('/');
         let root = PathBuf::from("/sys/fs/cgroup");
         match Cgroups::probe().version {
             CgroupVersion::V1 => {
-                let cpu = root.join("cpuacct").join(&rel);
+                let cpu = root.join("cpuacct").join(rel);
                 s.cpu_total = read_u64(&cpu.join("cpuacct.usage"));
                 s.cpu_percpu = std::fs::read_to_string(cpu.join("cpuacct.usage_percpu"))
                     .unwrap_or_default()
@@ -171,24 +172,24 @@ impl ContainerService {
                     .collect();
                 s.cpu_user = read_u64(&cpu.join("cpuacct.usage_user"));
                 s.cpu_kernel = read_u64(&cpu.join("cpuacct.usage_sys"));
-                let t = read_kv(&root.join("cpu").join(&rel).join("cpu.stat"));
+                let t = read_kv(&root.join("cpu").join(rel).join("cpu.stat"));
                 let get = |k: &str| t.get(k).copied().unwrap_or(0);
                 s.throttling = (get("nr_periods"), get("nr_throttled"), get("throttled_time"));
-                let mem = root.join("memory").join(&rel);
+                let mem = root.join("memory").join(rel);
                 s.memory_usage = read_u64(&mem.join("memory.usage_in_bytes"));
                 s.memory_max_usage = read_u64(&mem.join("memory.max_usage_in_bytes"));
                 s.memory_limit = read_u64(&mem.join("memory.limit_in_bytes"));
                 s.memory_stats = read_kv(&mem.join("memory.stat"));
-                let pids = root.join("pids").join(&rel);
+                let pids = root.join("pids").join(rel);
                 s.pids_current = read_u64(&pids.join("pids.current"));
                 s.pids_limit = read_u64(&pids.join("pids.max"));
-                let blkio = root.join("blkio").join(&rel);
+                let blkio = root.join("blkio").join(rel);
                 let read = |f: &str| std::fs::read_to_string(blkio.join(f)).unwrap_or_default();
                 s.blkio_bytes = blkio_v1(&read("blkio.throttle.io_service_bytes_recursive"));
                 s.blkio_ios = blkio_v1(&read("blkio.throttle.io_serviced_recursive"));
             }
             CgroupVersion::V2 => {
-                let dir = root.join(&rel);
+                let dir = root.join(rel);
                 let cpu = read_kv(&dir.join("cpu.stat"));
                 s.cpu_total = cpu.get("usage_usec").copied().unwrap_or(0) * 1000;
                 s.cpu_user = cpu.get("user_usec").copied().unwrap_or(0) * 1000;

@@ -40,6 +40,15 @@ pub struct Tuning {
     pub memory_reservation: i64,
     /// Memory plus swap in bytes; -1 is unlimited, 0 the default (twice the memory limit).
     pub memory_swap: i64,
+    /// `--memory-swappiness` 0–100; unset (or -1) leaves the kernel's.
+    pub memory_swappiness: Option<i64>,
+    pub oom_kill_disable: bool,
+    /// `--device-cgroup-rule`, as `c 1:3 mr` or `b *:* rwm`.
+    pub device_cgroup_rules: Vec<String>,
+    /// `--cgroup-parent`: the cgroup the container's goes under instead of the engine's.
+    pub cgroup_parent: String,
+    /// `--blkio-weight` and the block I/O throttles, already checked against this host.
+    pub blkio: super::blkio::Blkio,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -101,6 +110,12 @@ pub fn validate(t: &Tuning, memory: i64, network_mode: &str) -> Result<(), Conta
     for d in &t.devices {
         device(d)?;
     }
+    if let Some(v) = t.memory_swappiness.filter(|v| *v != -1 && !(0..=100).contains(v)) {
+        return Err(invalid(format!("Invalid value: {v}, valid memory swappiness range is 0-100")));
+    }
+    for rule in &t.device_cgroup_rules {
+        device_cgroup_rule(rule)?;
+    }
     if !(-1000..=1000).contains(&t.oom_score_adj) {
         return Err(invalid(format!("Invalid value {}, range for oom score adj is [-1000, 1000]", t.oom_score_adj)));
     }
@@ -143,8 +158,23 @@ pub fn swap_accounting() -> bool {
 }
 
 /// What create answers in `Warnings` about settings this host cannot honour in full.
-pub fn warnings(t: &Tuning) -> Vec<String> {
+pub fn warnings(t: &Tuning, memory: i64) -> Vec<String> {
     let mut out = Vec::new();
+    let cgroups = crate::system::Cgroups::probe();
+    if t.memory_swappiness.is_some_and(|v| v != -1) && !cgroups.memory_swappiness {
+        out.push(
+            "Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded."
+                .into(),
+        );
+    }
+    if t.oom_kill_disable && !cgroups.oom_kill_disable {
+        out.push("Your kernel does not support OomKillDisable. OomKillDisable discarded.".into());
+    } else if t.oom_kill_disable && memory == 0 {
+        out.push(
+            "OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources."
+                .into(),
+        );
+    }
     if t.memory_swap != 0 && !swap_accounting() {
         out.push(
             "Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap."
@@ -152,6 +182,38 @@ pub fn warnings(t: &Tuning) -> Vec<String> {
         );
     }
     out
+}
+
+/// `--device-cgroup-rule TYPE MAJOR:MINOR ACCESS` as a device cgroup allow rule.
+pub fn device_cgroup_rule(rule: &str) -> Result<LinuxDeviceCgroup, ContainerError> {
+    let bad = || invalid(format!("invalid device cgroup format '{rule}'"));
+    let parts: Vec<&str> = rule.split_whitespace().collect();
+    let [kind, numbers, access] = parts.as_slice() else { return Err(bad()) };
+    let typ = match *kind {
+        "a" => LinuxDeviceType::A,
+        "b" => LinuxDeviceType::B,
+        "c" => LinuxDeviceType::C,
+        _ => return Err(bad()),
+    };
+    let number = |n: &str| -> Result<Option<i64>, ContainerError> {
+        if n == "*" {
+            Ok(None)
+        } else {
+            n.parse().map(Some).map_err(|_| bad())
+        }
+    };
+    let (major, minor) = numbers.split_once(':').ok_or_else(bad)?;
+    if access.is_empty() || !access.chars().all(|c| "rwm".contains(c)) {
+        return Err(bad());
+    }
+    let mut b = LinuxDeviceCgroupBuilder::default().allow(true).typ(typ).access(access.to_string());
+    if let Some(m) = number(major)? {
+        b = b.major(m);
+    }
+    if let Some(m) = number(minor)? {
+        b = b.minor(m);
+    }
+    b.build().map_err(|e| invalid(e.to_string()))
 }
 
 /// What `--security-opt` asks for.

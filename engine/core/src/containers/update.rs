@@ -115,7 +115,7 @@ impl ContainerService {
             write_host_config(&mut r.host_config_json, &host);
         })?;
         self.emit(&c, "update", &[]);
-        Ok(super::tuning::warnings(&c.spec.host.tuning))
+        Ok(super::tuning::warnings(&c.spec.host.tuning, c.spec.host.memory))
     }
 }
 

@@ -30,6 +30,11 @@ pub struct Cgroups {
     pub cpuset: bool,
     pub pids_limit: bool,
     pub oom_kill_disable: bool,
+    pub memory_swappiness: bool,
+    pub blkio_weight: bool,
+    pub blkio_weight_device: bool,
+    /// Bytes and operations per second, read and write, per device.
+    pub blkio_throttle: bool,
 }
 
 impl Cgroups {
@@ -57,6 +62,10 @@ impl Cgroups {
                 cpuset: has("cpuset"),
                 pids_limit: has("pids"),
                 oom_kill_disable: false,
+                memory_swappiness: false,
+                blkio_weight: has("io") && (exists_any(root, "io.weight") || exists_any(root, "io.bfq.weight")),
+                blkio_weight_device: has("io") && (exists_any(root, "io.weight") || exists_any(root, "io.bfq.weight")),
+                blkio_throttle: has("io") && exists_any(root, "io.max"),
             }
         } else {
             let ctl = |c: &str, file: &str| -> bool { root.join(c).join(file).exists() };
@@ -70,6 +79,10 @@ impl Cgroups {
                 cpuset: ctl("cpuset", "cpuset.cpus"),
                 pids_limit: ctl("pids", "pids.max"),
                 oom_kill_disable: ctl("memory", "memory.oom_control"),
+                memory_swappiness: ctl("memory", "memory.swappiness"),
+                blkio_weight: ctl("blkio", "blkio.weight") || ctl("blkio", "blkio.bfq.weight"),
+                blkio_weight_device: ctl("blkio", "blkio.weight_device") || ctl("blkio", "blkio.bfq.weight_device"),
+                blkio_throttle: ctl("blkio", "blkio.throttle.read_bps_device"),
             }
         }
     }
