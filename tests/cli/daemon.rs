@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use berth_e2e::berthd::binary;
-use berth_e2e::{fixtures, Berthd, Registry};
+use berth_e2e::{fixtures, text, Berthd, Registry};
 
 /// Runs berthd expecting it to refuse to start; returns its stderr.
 fn refused(args: &[&str]) -> String {
@@ -144,4 +144,33 @@ async fn runs_as_a_socket_activated_notify_service() {
     assert!(d.stop().is_some_and(|s| s.success()), "{}", d.log());
     assert_eq!(d.notification().as_deref(), Some("STOPPING=1"));
     assert!(d.socket.exists(), "berthd removed the socket systemd owns");
+}
+
+/// daemon.json `runtimes` with `runtimeArgs`, chosen per container with `--runtime`; unknown ones
+/// are refused as dockerd refuses them.
+#[tokio::test]
+async fn containers_run_with_the_runtime_they_name() {
+    let reg = Registry::start().await;
+    let fx = fixtures::push_all(&reg).await;
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("runc.json");
+    let config = serde_json::json!({
+        "runtimes": {"logged": {"path": "runc", "runtimeArgs": ["--debug", "--log", log, "--log-format", "json"]}}
+    });
+    let d = Berthd::start_with(&[], &config.to_string());
+    d.docker_ok(&["pull", "-q", &fx.single]);
+
+    assert_eq!(d.docker_ok(&["run", "--rm", &fx.single, "echo", "plain"]), "plain\n");
+    assert!(!log.exists(), "the default runtime ran with another runtime's arguments");
+    d.docker_ok(&["run", "-d", "--name", "logged", "--runtime", "logged", &fx.single, "sleep", "300"]);
+    assert_eq!(d.docker_ok(&["inspect", "--format", "{{.HostConfig.Runtime}}", "logged"]).trim(), "logged");
+    // Later commands on the container go through its runtime too.
+    let created = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    assert!(created > 0, "runc create wrote nothing to the runtime's --log");
+    d.docker_ok(&["pause", "logged"]);
+    d.docker_ok(&["unpause", "logged"]);
+    assert_eq!(d.docker_ok(&["exec", "logged", "echo", "in"]), "in\n");
+    assert!(std::fs::metadata(&log).unwrap().len() > created, "runc exec did not run with the runtime's arguments");
+    let unknown = d.docker(&["run", "--rm", "--runtime", "nope", &fx.single, "true"]);
+    assert!(text(&unknown.stderr).contains("Unknown runtime specified nope"), "{}", text(&unknown.stderr));
 }

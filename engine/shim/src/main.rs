@@ -24,6 +24,8 @@ struct Args {
     bundle: PathBuf,
     state: PathBuf,
     runtime: String,
+    /// daemon.json's `runtimeArgs`: global options, before the runtime's command.
+    runtime_args: Vec<String>,
     runtime_root: PathBuf,
     /// None: the `none` log driver.
     log: Option<PathBuf>,
@@ -43,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
     let (mut id, mut bundle, mut state, mut runtime, mut root, mut log) = (None, None, None, None, None, None);
     let (mut tty, mut stdin, mut loopback) = (false, false, false);
     let (mut log_max_size, mut log_max_files, mut cgroup) = (None, 1, None);
+    let mut runtime_args = Vec::new();
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -51,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
             "--state" => state = Some(value()?),
             "--runtime" => runtime = Some(value()?),
             "--runtime-root" => root = Some(value()?),
+            "--runtime-arg" => runtime_args.push(value()?),
             "--log" => log = Some(value()?),
             "--cgroup" => cgroup = Some(value()?),
             "--log-max-size" => log_max_size = Some(value()?.parse().map_err(|_| "bad --log-max-size")?),
@@ -67,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
         bundle: need(bundle, "bundle")?.into(),
         state: need(state, "state")?.into(),
         runtime: runtime.unwrap_or_else(|| "runc".into()),
+        runtime_args,
         runtime_root: need(root, "runtime-root")?.into(),
         log: log.map(PathBuf::from),
         log_max_size,
@@ -108,7 +113,7 @@ fn main() -> ExitCode {
 
 fn runtime(args: &Args) -> Command {
     let mut c = Command::new(&args.runtime);
-    c.arg("--root").arg(&args.runtime_root);
+    c.args(&args.runtime_args).arg("--root").arg(&args.runtime_root);
     c
 }
 

@@ -138,6 +138,8 @@ pub async fn create(
                 blkio,
             },
             init: host.init,
+            // docker-py names it at the top level.
+            runtime: if host.runtime.is_empty() { req.runtime.clone() } else { host.runtime.clone() },
             namespaces: namespaces.clone(),
             links: host
                 .links
@@ -163,11 +165,6 @@ pub async fn create(
         })
         .unwrap_or_else(|| serde_json::json!({}));
     let mut host_config_json = host_config_json;
-    // Inspect shows the runtime in force (docker-py names it at the top level).
-    if host_config_json.get("Runtime").and_then(serde_json::Value::as_str).unwrap_or("").is_empty() {
-        let top = config_json.get("Runtime").and_then(serde_json::Value::as_str).map(String::from);
-        host_config_json["Runtime"] = top.unwrap_or_else(|| state.system.config().default_runtime.clone()).into();
-    }
     // Inspect shows the modes in force, as dockerd does.
     host_config_json["IpcMode"] = namespaces.ipc.into();
     host_config_json["CgroupnsMode"] = namespaces.cgroupns.into();

@@ -27,6 +27,8 @@ pub struct ContainerCreateRequest {
     pub working_dir: String,
     pub stop_signal: String,
     pub stop_timeout: Option<i64>,
+    /// docker-py's place for `HostConfig.Runtime`.
+    pub runtime: String,
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     pub healthcheck: Option<HealthConfig>,
@@ -189,6 +191,7 @@ pub struct HostConfig {
     pub device_requests: Option<Vec<DeviceRequestWire>>,
     pub storage_opt: Option<BTreeMap<String, String>>,
     pub volume_driver: String,
+    pub runtime: String,
 }
 
 /// `HostConfig.BlkioWeightDevice[]`.

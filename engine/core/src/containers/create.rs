@@ -121,6 +121,12 @@ impl ContainerService {
         let asked = std::mem::take(&mut spec.host.log);
         spec.host.log =
             LogConfig::resolve(&asked.driver, asked.options, &default).map_err(ContainerError::InvalidParameter)?;
+        if spec.host.runtime.is_empty() {
+            spec.host.runtime = cfg.default_runtime.clone();
+        }
+        if !cfg.runtimes.contains_key(&spec.host.runtime) {
+            return Err(ContainerError::InvalidParameter(format!("Unknown runtime specified {}", spec.host.runtime)));
+        }
         spec.networks = self.resolve_networks(&mut spec.host.network_mode, std::mem::take(&mut spec.networks))?;
         super::caps::resolve(&spec.host.cap_add, &spec.host.cap_drop, spec.host.privileged)?;
         super::tuning::validate(&spec.host.tuning, spec.host.memory, &spec.host.network_mode)?;
@@ -208,6 +214,7 @@ impl ContainerService {
         // Inspect shows the logging in force, defaults filled in, as dockerd does.
         host_config_json["LogConfig"] =
             serde_json::json!({"Type": spec.host.log.driver, "Config": spec.host.log.options});
+        host_config_json["Runtime"] = spec.host.runtime.clone().into();
         let mut config_json = req.config_json;
         if let Some(obj) = config_json.as_object_mut() {
             obj.insert("Image".into(), spec.image.clone().into());

@@ -173,13 +173,12 @@ impl ContainerService {
         let json = serde_json::to_vec(&process).map_err(|e| ContainerError::Internal(e.to_string()))?;
         std::fs::write(&process_file, json).map_err(io_err("write", &process_file))?;
 
-        let runtime = self.runtime_binary();
         // Detached: the runtime returns once the process runs (or failed to
         // start, with the reason on stderr). The process is re-parented to
         // the engine, a child subreaper, which waits for it.
         let pid_file = dirs.exec.join(format!("exec-{}.pid", &id[..12]));
-        let mut cmd = std::process::Command::new(runtime);
-        cmd.arg("--root").arg(self.runtime_root()).args(["exec", "--detach", "--process"]).arg(&process_file);
+        let mut cmd = self.runtime_cmd(&c.id);
+        cmd.args(["exec", "--detach", "--process"]).arg(&process_file);
         cmd.arg("--pid-file").arg(&pid_file);
         let pipe = || nix::unistd::pipe().map_err(|e| ContainerError::Internal(format!("pipe: {e}")));
         let (err_r, err_w) = pipe()?;

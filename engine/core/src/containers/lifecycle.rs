@@ -34,7 +34,7 @@ impl ContainerService {
             Status::Paused => return Err(ContainerError::Conflict(format!("Container {} is already paused", c.id))),
             _ => return Err(ContainerError::Conflict(format!("Container {} is not running", c.id))),
         }
-        self.runtime_command(&["pause", &c.id]).await?;
+        self.runtime_command(&c.id, &["pause", &c.id]).await?;
         let c = self.update(&c.id, |r| r.state.status = Status::Paused)?;
         self.emit(&c, "pause", &[]);
         Ok(())
@@ -45,7 +45,7 @@ impl ContainerService {
         if c.state.status != Status::Paused {
             return Err(ContainerError::Conflict(format!("Container {} is not paused", c.id)));
         }
-        self.runtime_command(&["resume", &c.id]).await?;
+        self.runtime_command(&c.id, &["resume", &c.id]).await?;
         let c = self.update(&c.id, |r| r.state.status = Status::Running)?;
         self.emit(&c, "unpause", &[]);
         Ok(())
@@ -54,22 +54,14 @@ impl ContainerService {
     /// The OCI runtime's view of the container's status (`running`,
     /// `paused`, `stopped`…), if it knows the container.
     pub(super) async fn runtime_state(&self, id: &str) -> Option<String> {
-        let out = tokio::process::Command::new(self.runtime_binary())
-            .arg("--root")
-            .arg(self.runtime_root())
-            .args(["state", id])
-            .output()
-            .await
-            .ok()?;
+        let out = tokio::process::Command::from(self.runtime_cmd(id)).args(["state", id]).output().await.ok()?;
         let state: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
         state["status"].as_str().map(String::from)
     }
 
-    pub(super) async fn runtime_command(&self, args: &[&str]) -> Result<(), ContainerError> {
-        let runtime = self.runtime_binary();
-        let out = tokio::process::Command::new(runtime)
-            .arg("--root")
-            .arg(self.runtime_root())
+    /// Runs `args` (which end with the container's ID) with container `id`'s runtime.
+    pub(super) async fn runtime_command(&self, id: &str, args: &[&str]) -> Result<(), ContainerError> {
+        let out = tokio::process::Command::from(self.runtime_cmd(id))
             .args(args)
             .output()
             .await
@@ -160,10 +152,7 @@ impl ContainerService {
 
     /// PIDs of every process in the container (from the runtime).
     async fn pids(&self, id: &str) -> Result<Vec<i32>, ContainerError> {
-        let runtime = self.runtime_binary();
-        let out = tokio::process::Command::new(runtime)
-            .arg("--root")
-            .arg(self.runtime_root())
+        let out = tokio::process::Command::from(self.runtime_cmd(id))
             .args(["ps", "--format", "json", id])
             .output()
             .await

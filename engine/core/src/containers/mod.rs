@@ -228,10 +228,24 @@ impl ContainerService {
         Dirs { data: self.inner.data_root.join(id), exec: self.inner.exec_root.join(id) }
     }
 
-    /// The OCI runtime binary: daemon.json's `default-runtime`, else runc.
-    fn runtime_binary(&self) -> PathBuf {
+    /// The OCI runtime of container `id`: the one it was created with (`--runtime`), else the
+    /// engine's default; its binary and daemon.json's `runtimeArgs`.
+    fn runtime(&self, id: &str) -> crate::config::RuntimeConfig {
         let cfg = self.inner.config.get();
-        cfg.runtimes.get(&cfg.default_runtime).map(|r| PathBuf::from(&r.path)).unwrap_or_else(|| "runc".into())
+        let name = self.get(id).ok().map(|c| c.spec.host.runtime).filter(|n| !n.is_empty());
+        let name = name.unwrap_or_else(|| cfg.default_runtime.clone());
+        cfg.runtimes
+            .get(&name)
+            .cloned()
+            .unwrap_or_else(|| crate::config::RuntimeConfig { path: "runc".into(), args: Vec::new() })
+    }
+
+    /// A command of container `id`'s runtime on the engine's state root; the caller adds the rest.
+    fn runtime_cmd(&self, id: &str) -> std::process::Command {
+        let rt = self.runtime(id);
+        let mut cmd = std::process::Command::new(rt.path);
+        cmd.args(rt.args).arg("--root").arg(self.runtime_root());
+        cmd
     }
 
     /// The init binary to run as the container's PID 1, when it runs with
@@ -380,7 +394,7 @@ impl ContainerService {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.state.pid), sig)
             .map_err(|e| ContainerError::Internal(format!("failed to signal container {}: {e}", c.id)))?;
         if killing_paused {
-            self.runtime_command(&["resume", &c.id]).await?;
+            self.runtime_command(&c.id, &["resume", &c.id]).await?;
         }
         self.emit(&c, "kill", &[("signal", (sig as i32).to_string())]);
         Ok(Some(sig))

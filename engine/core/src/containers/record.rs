@@ -105,6 +105,9 @@ pub struct HostSpec {
     /// user-defined network.
     #[serde(default)]
     pub links: Vec<super::links::Link>,
+    /// `--runtime`: the name of a configured OCI runtime; empty in records older than it.
+    #[serde(default)]
+    pub runtime: String,
     /// `--pid`, `--ipc`, `--uts` and `--cgroupns`.
     #[serde(default)]
     pub namespaces: super::namespaces::Modes,

@@ -150,7 +150,7 @@ impl ContainerService {
             std::fs::remove_dir_all(&paths.dir).map_err(io_err("clean", &paths.dir))?;
         }
         std::fs::create_dir_all(&paths.dir).map_err(io_err("create", &paths.dir))?;
-        let runtime = self.runtime_binary();
+        let runtime = self.runtime(&c.id);
         let shim_log = std::fs::File::create(paths.dir.join("shim.log")).map_err(io_err("create", &paths.dir))?;
         let mut cmd = std::process::Command::new(&self.inner.shim);
         cmd.arg("--id")
@@ -160,7 +160,8 @@ impl ContainerService {
             .arg("--state")
             .arg(&paths.dir)
             .arg("--runtime")
-            .arg(runtime)
+            .arg(&runtime.path)
+            .args(runtime.args.iter().flat_map(|a| ["--runtime-arg", a.as_str()]))
             .arg("--runtime-root")
             .arg(self.runtime_root())
             .arg("--cgroup")
@@ -303,11 +304,7 @@ impl ContainerService {
         if let Some(pid) = std::fs::read_to_string(paths.shim_pid()).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
         }
-        let _ = std::process::Command::new(self.runtime_binary())
-            .arg("--root")
-            .arg(self.runtime_root())
-            .args(["delete", "--force", id])
-            .output();
+        let _ = self.runtime_cmd(id).args(["delete", "--force", id]).output();
     }
 
     /// Connects to the shim's attach socket and pumps streams until exit.

@@ -105,7 +105,7 @@ impl ContainerService {
                 let mut cmd: Vec<&str> = vec!["update"];
                 cmd.extend(args.iter().map(String::as_str));
                 cmd.push(&c.id);
-                self.runtime_command(&cmd)
+                self.runtime_command(&c.id, &cmd)
                     .await
                     .map_err(|e| ContainerError::InvalidParameter(format!("Cannot update container {}: {e}", c.id)))?;
             }
