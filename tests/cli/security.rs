@@ -1,6 +1,6 @@
 //! Confinement with the real docker CLI: Docker's default capabilities,
 //! `--cap-add`/`--cap-drop`, and seccomp (the default profile, unconfined,
-//! custom profiles).
+//! custom profiles), the masked system paths, annotations.
 
 use berth_e2e::{engine_with_busybox, text, Berthd};
 
@@ -68,4 +68,41 @@ async fn seccomp_default_unconfined_and_custom_profiles() {
     std::fs::write(&profile, r#"{"syscalls": []}"#).unwrap();
     let bad = d.docker(&["create", "--security-opt", &opt, &img, "true"]);
     assert!(text(&bad.stderr).contains("decoding seccomp profile failed"), "{}", text(&bad.stderr));
+}
+
+/// Docker's masked and read-only system paths, lifted by `--security-opt systempaths=unconfined`
+/// (which the CLI sends as empty lists); OCI annotations; and docker-py's `network_disabled`.
+#[tokio::test]
+async fn system_paths_annotations_and_no_network() {
+    let (_reg, d, img) = engine_with_busybox().await;
+    let masked = "grep -c -e ' /proc/keys ' -e ' /proc/sys ' /proc/self/mountinfo";
+    let default = d.docker_ok(&["run", "--rm", &img, "sh", "-c", masked]);
+    assert_eq!(default.trim(), "2", "/proc/keys masked and /proc/sys read-only by default");
+    let out = d.docker(&["run", "--rm", "--security-opt", "systempaths=unconfined", &img, "sh", "-c", masked]);
+    assert_eq!(text(&out.stdout).trim(), "0", "{}", text(&out.stderr));
+
+    d.docker_ok(&["run", "-d", "--name", "annotated", "--annotation", "org.example.team=berth", &img, "sleep", "300"]);
+    let id = d.docker_ok(&["inspect", "--format", "{{.Id}}", "annotated"]);
+    let bundle = std::fs::read_to_string(d.exec_root.join("containers").join(id.trim()).join("config.json")).unwrap();
+    let spec: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(spec["annotations"]["org.example.team"], "berth");
+    let bad = d.request(
+        "POST",
+        "/containers/create",
+        &[("Content-Type", "application/json")],
+        format!(r#"{{"Image": "{img}", "HostConfig": {{"Annotations": {{"": "x"}}}}}}"#).as_bytes(),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.message(), "invalid Annotations: the empty string is not permitted as an annotation key");
+
+    let created = d.request(
+        "POST",
+        "/containers/create?name=offline",
+        &[("Content-Type", "application/json")],
+        format!(r#"{{"Image": "{img}", "Cmd": ["sleep", "300"], "NetworkDisabled": true}}"#).as_bytes(),
+    );
+    assert_eq!(created.status, 201);
+    d.docker_ok(&["start", "offline"]);
+    let links = d.docker_ok(&["exec", "offline", "ls", "/sys/class/net"]);
+    assert_eq!(links.trim(), "lo");
 }

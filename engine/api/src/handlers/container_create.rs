@@ -47,6 +47,10 @@ pub async fn create(
         return Err(ApiError::bad_request("conflicting options: hostname and the UTS mode"));
     }
     refuse_unsupported(&host)?;
+    if req.network_disabled {
+        host.network_mode = "none".into();
+        req.networking_config = None;
+    }
     let (blkio, blkio_warnings) = blkio(&host).checked(&berth_core::system::Cgroups::probe())?;
     let mut networks: std::collections::BTreeMap<_, _> = req
         .networking_config
@@ -136,6 +140,9 @@ pub async fn create(
                 device_cgroup_rules: host.device_cgroup_rules.clone().unwrap_or_default(),
                 cgroup_parent: host.cgroup_parent.clone(),
                 blkio,
+                masked_paths: host.masked_paths.clone(),
+                readonly_paths: host.readonly_paths.clone(),
+                annotations: host.annotations.clone().unwrap_or_default(),
             },
             init: host.init,
             // docker-py names it at the top level.

@@ -27,6 +27,8 @@ pub struct ContainerCreateRequest {
     pub working_dir: String,
     pub stop_signal: String,
     pub stop_timeout: Option<i64>,
+    /// The old way to ask for no network, which docker-py still offers.
+    pub network_disabled: bool,
     /// docker-py's place for `HostConfig.Runtime`.
     pub runtime: String,
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
@@ -192,6 +194,9 @@ pub struct HostConfig {
     pub storage_opt: Option<BTreeMap<String, String>>,
     pub volume_driver: String,
     pub runtime: String,
+    pub masked_paths: Option<Vec<String>>,
+    pub readonly_paths: Option<Vec<String>>,
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// `HostConfig.BlkioWeightDevice[]`.

@@ -257,11 +257,15 @@ pub fn build(
         .cgroups_path(cgroup_path)
         .sysctl(t.sysctls.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<std::collections::HashMap<_, _>>())
         .devices(devices)
-        .masked_paths(if s.host.privileged { vec![] } else { default_linux.masked_paths().clone().unwrap_or_default() })
-        .readonly_paths(if s.host.privileged {
-            vec![]
-        } else {
-            default_linux.readonly_paths().clone().unwrap_or_default()
+        .masked_paths(match (s.host.privileged, &t.masked_paths) {
+            (true, _) => Vec::new(),
+            (false, Some(paths)) => paths.clone(),
+            (false, None) => default_linux.masked_paths().clone().unwrap_or_default(),
+        })
+        .readonly_paths(match (s.host.privileged, &t.readonly_paths) {
+            (true, _) => Vec::new(),
+            (false, Some(paths)) => paths.clone(),
+            (false, None) => default_linux.readonly_paths().clone().unwrap_or_default(),
         })
         .build()
         .map_err(err)?;
@@ -274,6 +278,9 @@ pub fn build(
     spec.set_hostname((namespaces.uts == Ns::New).then(|| s.hostname.clone()));
     spec.set_mounts(Some(mounts));
     spec.set_linux(Some(linux));
+    if !t.annotations.is_empty() {
+        spec.set_annotations(Some(t.annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
+    }
     Ok(spec)
 }
 

@@ -49,6 +49,12 @@ pub struct Tuning {
     pub cgroup_parent: String,
     /// `--blkio-weight` and the block I/O throttles, already checked against this host.
     pub blkio: super::blkio::Blkio,
+    /// Paths hidden and paths read-only in the container; unset is Docker's lists
+    /// (`--security-opt systempaths=unconfined` sends them empty).
+    pub masked_paths: Option<Vec<String>>,
+    pub readonly_paths: Option<Vec<String>>,
+    /// OCI annotations for the runtime (`--annotation`).
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -115,6 +121,9 @@ pub fn validate(t: &Tuning, memory: i64, network_mode: &str) -> Result<(), Conta
     }
     for rule in &t.device_cgroup_rules {
         device_cgroup_rule(rule)?;
+    }
+    if t.annotations.contains_key("") {
+        return Err(invalid("invalid Annotations: the empty string is not permitted as an annotation key".into()));
     }
     if !(-1000..=1000).contains(&t.oom_score_adj) {
         return Err(invalid(format!("Invalid value {}, range for oom score adj is [-1000, 1000]", t.oom_score_adj)));
