@@ -165,7 +165,8 @@ impl Plan {
 }
 
 impl ContainerService {
-    /// The namespaces of `c` for a start. Joining another container's needs it running.
+    /// The namespaces of `c` for a start, mounting a shareable `/dev/shm` on the host on the way.
+    /// Joining another container's namespace needs it running.
     pub(super) fn namespace_plan(&self, c: &Container) -> Result<Plan, ContainerError> {
         let host = &c.spec.host;
         let network = match host.network_mode.as_str() {
