@@ -96,6 +96,8 @@ async fn limits_land_in_the_containers_cgroup() {
     );
     assert_eq!(bad_rule.status, 400);
     assert_eq!(bad_rule.message(), "Invalid value: 200, valid memory swappiness range is 0-100");
+    let escape = d.docker(&["create", "--cgroup-parent", "../../escape", &img, "true"]);
+    assert!(text(&escape.stderr).contains("it may not contain .."), "{}", text(&escape.stderr));
 }
 
 #[tokio::test]

@@ -78,6 +78,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The socket files berthd made: removed when it stops, also when start-up fails after binding
+/// them. Sockets systemd passed are its own.
+struct CreatedSockets(Vec<PathBuf>);
+
+impl Drop for CreatedSockets {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// `berth-shim` sits beside `berthd` (`BERTH_SHIM` overrides).
 fn shim_binary() -> PathBuf {
     match std::env::var_os("BERTH_SHIM") {
@@ -132,8 +144,11 @@ async fn run(flags: cli::Flags, settings: Settings, mut manager: ServiceManager)
     // Sockets before the stores: a bad -H fails before anything is set up, and a client that
     // connects during start-up waits for its answer instead of finding no socket.
     let mut listeners = Vec::new();
+    let mut created = CreatedSockets(Vec::new());
     for host in &settings.hosts {
-        listeners.extend(listen::open(host, settings.group.as_deref(), &mut manager)?);
+        let opened = listen::open(host, settings.group.as_deref(), &mut manager)?;
+        created.0.extend(opened.iter().filter_map(|l| l.created.clone()));
+        listeners.extend(opened);
     }
     // Exec processes are started detached by the runtime; as a subreaper the
     // engine inherits them and can collect their exit codes.
@@ -178,7 +193,6 @@ async fn run(flags: cli::Flags, settings: Settings, mut manager: ServiceManager)
     };
 
     let mut servers = tokio::task::JoinSet::new();
-    let mut created = Vec::new();
     for listener in listeners {
         let mut rx = shutdown_rx.clone();
         let routes = berth_api::router(state.clone());
@@ -189,7 +203,6 @@ async fn run(flags: cli::Flags, settings: Settings, mut manager: ServiceManager)
             berth_api::serve(listener.socket, routes, stop).await
         });
         tracing::info!(socket = %listener.name, "API listening");
-        created.extend(listener.created);
     }
     tracing::info!(version = %cfg.build.version, data_root = %cfg.data_root.display(), id = %id, "berthd started");
     manager.notify("READY=1");
@@ -215,9 +228,7 @@ async fn run(flags: cli::Flags, settings: Settings, mut manager: ServiceManager)
     if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
         tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; closing them");
     }
-    for path in &created {
-        let _ = std::fs::remove_file(path);
-    }
+    drop(created);
     tracing::info!("berthd stopped");
     Ok(())
 }

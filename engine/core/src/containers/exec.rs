@@ -180,7 +180,11 @@ impl ContainerService {
         let mut cmd = self.runtime_cmd(&c.id);
         cmd.args(["exec", "--detach", "--process"]).arg(&process_file);
         cmd.arg("--pid-file").arg(&pid_file);
-        let pipe = || nix::unistd::pipe().map_err(|e| ContainerError::Internal(format!("pipe: {e}")));
+        // Close-on-exec, or a shim started meanwhile would hold an end open and the exec's output
+        // would never end; the runtime gets its ends through stdio, which is dup'ed anyway.
+        let pipe = || {
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| ContainerError::Internal(format!("pipe: {e}")))
+        };
         let (err_r, err_w) = pipe()?;
         cmd.stderr(Stdio::from(err_w));
         let console = self.shim_paths(&c.id).dir.join(format!("e{}.sock", &id[..8]));

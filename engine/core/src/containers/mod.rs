@@ -234,10 +234,18 @@ impl ContainerService {
         let cfg = self.inner.config.get();
         let name = self.get(id).ok().map(|c| c.spec.host.runtime).filter(|n| !n.is_empty());
         let name = name.unwrap_or_else(|| cfg.default_runtime.clone());
-        cfg.runtimes
-            .get(&name)
-            .cloned()
-            .unwrap_or_else(|| crate::config::RuntimeConfig { path: "runc".into(), args: Vec::new() })
+        let fallback = || {
+            let default = cfg.runtimes.get(&cfg.default_runtime).cloned();
+            default.unwrap_or_else(|| crate::config::RuntimeConfig { path: "runc".into(), args: Vec::new() })
+        };
+        match cfg.runtimes.get(&name) {
+            Some(rt) => rt.clone(),
+            // A reload took the container's runtime out of daemon.json.
+            None => {
+                tracing::warn!(container = %id, runtime = %name, "runtime no longer configured; using the default");
+                fallback()
+            }
+        }
     }
 
     /// A command of container `id`'s runtime on the engine's state root; the caller adds the rest.
@@ -454,8 +462,9 @@ impl ContainerService {
     /// /dev/shm of a shareable IPC namespace.
     fn unmount_run(&self, id: &str) -> Result<(), ContainerError> {
         let data = self.dirs(id).data;
-        namespaces::HostShm::of(&data).unmount()?;
-        rootfs::RwLayer::at(&data).unmount()
+        // Both, whatever the first one says.
+        let shm = namespaces::HostShm::of(&data).unmount();
+        rootfs::RwLayer::at(&data).unmount().and(shm)
     }
 
     fn destroy(&self, id: &str, remove_volumes: bool) -> Result<(), ContainerError> {

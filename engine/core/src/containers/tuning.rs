@@ -122,6 +122,9 @@ pub fn validate(t: &Tuning, memory: i64, network_mode: &str) -> Result<(), Conta
     for rule in &t.device_cgroup_rules {
         device_cgroup_rule(rule)?;
     }
+    if t.cgroup_parent.split('/').any(|c| c == "..") {
+        return Err(invalid(format!("invalid cgroup parent {:?}: it may not contain ..", t.cgroup_parent)));
+    }
     if t.annotations.contains_key("") {
         return Err(invalid("invalid Annotations: the empty string is not permitted as an annotation key".into()));
     }
