@@ -110,7 +110,7 @@ async fn ipv6_on_the_default_bridge() {
     let config = format!(
         r#"{{"bridge": "{device}", "bip": "10.199.{n}.1/24", "ipv6": true, "fixed-cidr-v6": "fd42:b0:d{n}::/64"}}"#
     );
-    let d = Berthd::start_with(&[], &config);
+    let mut d = Berthd::start_with(&[], &config);
     assert!(!d.log().contains("not supported"), "{}", d.log());
     let img = fx.single;
     d.docker_ok(&["pull", "-q", &img]);
@@ -139,4 +139,15 @@ async fn ipv6_on_the_default_bridge() {
     // From another machine over IPv6, straight to the container, which sees the client.
     let seen = outside.read(&outside.host_ip6, port);
     assert!(seen.contains(&format!("{v6}:80")) && seen.contains("fd98:"), "{seen}");
+
+    // Another IPv6 subnet after a restart: the bridge's old gateway address goes.
+    d.stop();
+    let moved = config.replace(&format!("fd42:b0:d{n}::/64"), &format!("fd42:b1:d{n}::/64"));
+    std::fs::write(&d.config_file, moved).unwrap();
+    d.restart();
+    let out = d.docker_ok(&["run", "--rm", &img, "sh", "-c", "ip -6 addr show eth0"]);
+    assert!(out.contains(&format!("inet6 fd42:b1:d{n}::")), "{out}");
+    let addrs =
+        text(&std::process::Command::new("ip").args(["-6", "addr", "show", "dev", &device]).output().unwrap().stdout);
+    assert!(addrs.contains(&format!("fd42:b1:d{n}::")) && !addrs.contains(&format!("fd42:b0:d{n}::")), "{addrs}");
 }

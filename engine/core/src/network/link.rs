@@ -55,6 +55,24 @@ async fn add_address(h: &Handle, idx: u32, ip: IpAddr, prefix: u8) -> Result<(),
     exists_ok(req.execute().await)
 }
 
+/// Removes a link's global addresses other than `keep`: a gateway the settings moved (`--bip`,
+/// `--fixed-cidr-v6`, IPv6 turned off) must not linger and route its old subnet. Link-local
+/// addresses stay.
+async fn drop_other_addresses(h: &Handle, idx: u32, keep: &[IpAddr]) -> Result<(), rtnetlink::Error> {
+    use rtnetlink::packet_route::address::{AddressAttribute, AddressScope};
+    let addrs: Vec<_> = h.address().get().set_link_index_filter(idx).execute().try_collect().await?;
+    for msg in addrs {
+        let ip = msg.attributes.iter().find_map(|a| match a {
+            AddressAttribute::Address(ip) => Some(*ip),
+            _ => None,
+        });
+        if msg.header.scope == AddressScope::Universe && ip.is_some_and(|ip| !keep.contains(&ip)) {
+            h.address().del(msg).execute().await?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates the bridge if needed, gives it the gateway addresses (IPv4, and
 /// IPv6 on a dual-stack network), brings it up.
 pub async fn ensure_bridge(
@@ -68,6 +86,8 @@ pub async fn ensure_bridge(
         exists_ok(h.link().add(LinkBridge::new(name).build()).execute().await).map_err(nl("create bridge"))?;
     }
     let idx = index_of(&h, name).await?.ok_or_else(|| NetworkError::Netlink(format!("bridge {name} vanished")))?;
+    let keep: Vec<IpAddr> = std::iter::once(gateway.into()).chain(gateway6.map(|(gw6, _)| gw6.into())).collect();
+    drop_other_addresses(&h, idx, &keep).await.map_err(nl("clear the bridge's old addresses"))?;
     add_address(&h, idx, gateway.into(), prefix).await.map_err(nl("address the bridge"))?;
     if let Some((gw6, prefix6)) = gateway6 {
         add_address(&h, idx, gw6.into(), prefix6).await.map_err(nl("address the bridge (IPv6)"))?;
