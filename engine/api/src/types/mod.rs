@@ -4,6 +4,7 @@
 mod containers;
 mod df;
 mod events;
+mod host_config;
 mod images;
 mod networks;
 mod system;
@@ -12,6 +13,7 @@ mod volumes;
 pub use containers::*;
 pub use df::*;
 pub use events::*;
+pub use host_config::*;
 pub use images::*;
 pub use networks::*;
 pub use system::*;
