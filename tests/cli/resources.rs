@@ -119,4 +119,8 @@ async fn what_has_no_driver_here_is_refused() {
         assert!(text(&out.stderr).contains(message), "{cmd:?}: {}", text(&out.stderr));
     }
     assert_eq!(d.docker_ok(&["ps", "-aq"]), "", "nothing was created");
+    // As with dockerd, a volume driver matters only when the container has volumes.
+    d.docker_ok(&["create", "--name", "no-volumes", "--volume-driver", "nfsplugin", &img, "true"]);
+    let shown = d.docker_ok(&["inspect", "--format", "{{.HostConfig.VolumeDriver}}", "no-volumes"]);
+    assert_eq!(shown.trim(), "nfsplugin");
 }

@@ -46,7 +46,10 @@ pub async fn create(
     if namespaces.uts == "host" && !req.hostname.is_empty() {
         return Err(ApiError::bad_request("conflicting options: hostname and the UTS mode"));
     }
-    refuse_unsupported(&host)?;
+    let uses_volumes = req.volumes.as_ref().is_some_and(|v| !v.is_empty())
+        || host.binds.iter().flatten().any(|b| !b.starts_with('/'))
+        || host.mounts.iter().flatten().any(|m| m.r#type == "volume");
+    refuse_unsupported(&host, uses_volumes)?;
     if req.network_disabled {
         host.network_mode = "none".into();
         req.networking_config = None;
@@ -212,9 +215,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ContainerCreateResponse { id: c.id, warnings })))
 }
 
-/// What this engine has no driver for: GPUs (`--gpus`), storage options, volume plugins. dockerd's
-/// words where it has them.
-fn refuse_unsupported(host: &HostConfig) -> Result<(), ApiError> {
+/// What this engine has no driver for: GPUs (`--gpus`), storage options, volume plugins for the
+/// container's volumes. dockerd's words where it has them.
+fn refuse_unsupported(host: &HostConfig, uses_volumes: bool) -> Result<(), ApiError> {
     if let Some(r) = host.device_requests.iter().flatten().next() {
         let caps: Vec<String> = r.capabilities.iter().flatten().map(|group| format!("[{}]", group.join(" "))).collect();
         return Err(ApiError::bad_request(format!(
@@ -228,7 +231,8 @@ fn refuse_unsupported(host: &HostConfig) -> Result<(), ApiError> {
             "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
         ));
     }
-    if !matches!(host.volume_driver.as_str(), "" | "local") {
+    // As dockerd, the driver matters only to the volumes the container gets.
+    if uses_volumes && !matches!(host.volume_driver.as_str(), "" | "local") {
         let d = &host.volume_driver;
         return Err(ApiError::bad_request(format!("error looking up volume plugin {d}: plugin {d:?} not found")));
     }
