@@ -174,3 +174,31 @@ async fn containers_run_with_the_runtime_they_name() {
     let unknown = d.docker(&["run", "--rm", "--runtime", "nope", &fx.single, "true"]);
     assert!(text(&unknown.stderr).contains("Unknown runtime specified nope"), "{}", text(&unknown.stderr));
 }
+
+/// daemon.json `default-address-pools`: where new networks' subnets come from, in order.
+#[test]
+fn networks_come_from_the_default_address_pools() {
+    let d = Berthd::start_with(&[], r#"{"default-address-pools": [{"base": "10.190.0.0/20", "size": 26}]}"#);
+    let subnet = |name: &str| {
+        d.docker_ok(&["network", "create", name]);
+        d.docker_ok(&["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", name])
+    };
+    assert_eq!(subnet("first").trim(), "10.190.0.0/26");
+    assert_eq!(subnet("second").trim(), "10.190.0.64/26");
+    let bad_pools = d.dir().join("bad-pools.json");
+    let text = r#"{"default-address-pools": [{"base": "10.190.0.0/20", "size": 8}], "bridge": "bpbad", "bip": "10.191.0.1/24"}"#;
+    std::fs::write(&bad_pools, text).unwrap();
+    let bad = refused(&[
+        "--data-root",
+        d.dir().join("data2").to_str().unwrap(),
+        "--exec-root",
+        d.dir().join("exec2").to_str().unwrap(),
+        "--pidfile",
+        d.dir().join("other.pid").to_str().unwrap(),
+        "--host",
+        &format!("unix://{}", d.dir().join("other.sock").display()),
+        "--config-file",
+        bad_pools.to_str().unwrap(),
+    ]);
+    assert!(bad.contains("invalid default address pool 10.190.0.0/20 (size 8)"), "{bad}");
+}

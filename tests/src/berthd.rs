@@ -73,17 +73,23 @@ impl Berthd {
         let root = dir.path();
         let socket = root.join("berth.sock");
         let config_file = root.join("daemon.json");
-        std::fs::write(&config_file, daemon_json).unwrap();
+        let (mut bridge, bip, pool) = unique_bridge();
+        let mut json: serde_json::Value = serde_json::from_str(daemon_json).unwrap_or_default();
+        match json.as_object_mut() {
+            Some(o) if !o.contains_key("default-address-pools") => {
+                o.insert("default-address-pools".into(), serde_json::json!([{"base": pool, "size": 24}]));
+                std::fs::write(&config_file, json.to_string()).unwrap();
+            }
+            _ => std::fs::write(&config_file, daemon_json).unwrap(),
+        }
         let docker_config = root.join("docker-config");
         std::fs::create_dir(&docker_config).unwrap();
         let log = root.join("berthd.log");
-        let (mut bridge, bip) = unique_bridge();
         let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         if !args.iter().any(|a| a == "--bridge" || a == "--bip") && !daemon_json.contains("\"bip\"") {
             args.extend(["--bridge".into(), bridge.clone(), "--bip".into(), bip]);
         }
         // A bridge daemon.json names is the one to clean up after.
-        let json: serde_json::Value = serde_json::from_str(daemon_json).unwrap_or_default();
         if let Some(named) = json["bridge"].as_str() {
             bridge = named.into();
         }
@@ -143,11 +149,15 @@ impl Berthd {
 /// A bridge name (≤ 15 bytes) and subnet no other engine of this test run
 /// uses, from 10.200.0.0–10.255.255.0 (tests that create networks of their
 /// own take subnets outside that range).
-fn unique_bridge() -> (String, String) {
+fn unique_bridge() -> (String, String, String) {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let idx = (std::process::id().wrapping_mul(64).wrapping_add(n)) % (56 * 256);
-    (format!("bt{}", idx), format!("10.{}.{}.1/24", 200 + idx / 256, idx % 256))
+    // The networks it creates come from a /20 of its own in 10.100–10.189, so engines running side
+    // by side never route the same subnet to two bridges.
+    let slot = idx % (90 * 16);
+    let pool = format!("10.{}.{}.0/20", 100 + slot / 16, (slot % 16) * 16);
+    (format!("bt{}", idx), format!("10.{}.{}.1/24", 200 + idx / 256, idx % 256), pool)
 }
 
 fn spawn(root: &Path, args: &[String], launch: &Launch) -> Guarded {

@@ -113,6 +113,7 @@ fn default_bridge(cfg: &berth_core::config::EngineConfig) -> DefaultBridge<'_> {
         bip: cfg.bip.as_deref(),
         ipv6: cfg.ipv6,
         fixed_cidr_v6: cfg.fixed_cidr_v6.as_deref(),
+        address_pools: &cfg.default_address_pools,
     }
 }
 

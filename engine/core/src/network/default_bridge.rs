@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::ipam::{self, Ipam, PoolRequest, Subnet, Subnet6};
+use super::ipam::{self, AddressPool, Ipam, PoolRequest, Subnet, Subnet6};
 use super::{io, ipv6_net, now, BridgeNetwork, NetworkError};
 
 /// How the engine's settings want the default bridge.
@@ -17,11 +17,19 @@ pub struct DefaultBridge<'a> {
     pub ipv6: bool,
     /// `--fixed-cidr-v6`: its IPv6 subnet; a unique local /64 of its own when unset.
     pub fixed_cidr_v6: Option<&'a str>,
+    /// daemon.json `default-address-pools`: where its subnet and those of new networks come
+    /// from; empty means Berth's own list.
+    pub address_pools: &'a [crate::config::AddressPool],
 }
 
 /// The default bridge as `want` says, saved when it changed. `others` are the user-defined
 /// networks, whose IPv6 subnets it must not overlap.
-pub(super) fn load(dir: &Path, want: &DefaultBridge, others: &[BridgeNetwork]) -> Result<BridgeNetwork, NetworkError> {
+pub(super) fn load(
+    dir: &Path,
+    want: &DefaultBridge,
+    pools: &[AddressPool],
+    others: &[BridgeNetwork],
+) -> Result<BridgeNetwork, NetworkError> {
     let path = dir.join("bridge.json");
     let bip = want.bip.map(|b| Subnet::parse(b).ok_or_else(|| NetworkError::BadBip(b.into()))).transpose()?;
     let saved = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<BridgeNetwork>(&b).ok());
@@ -32,7 +40,7 @@ pub(super) fn load(dir: &Path, want: &DefaultBridge, others: &[BridgeNetwork]) -
         None => {
             let subnet = match bip {
                 Some(w) => w,
-                None => ipam::pick_subnet(&ipam::host_routes())
+                None => ipam::pick_subnet(&ipam::host_routes(), pools)
                     .ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?,
             };
             BridgeNetwork {
@@ -81,23 +89,23 @@ mod tests {
     fn ipv6_follows_the_settings_and_keeps_its_subnet() {
         let dir = tempfile::tempdir().unwrap();
         let mut want = DefaultBridge { device: "bt-test", bip: Some("10.77.0.1/24"), ..Default::default() };
-        let first = load(dir.path(), &want, &[]).unwrap();
+        let first = load(dir.path(), &want, &[], &[]).unwrap();
         assert!(first.ipv6.is_none());
 
         want.ipv6 = true;
-        let ula = load(dir.path(), &want, &[]).unwrap();
+        let ula = load(dir.path(), &want, &[], &[]).unwrap();
         assert_eq!(ula.id, first.id);
         let ula_subnet = ula.ipv6.as_ref().unwrap().subnet;
         assert!(ula_subnet.to_string().starts_with("fd"), "{ula_subnet}");
-        assert_eq!(load(dir.path(), &want, &[]).unwrap().ipv6.unwrap().subnet, ula_subnet);
+        assert_eq!(load(dir.path(), &want, &[], &[]).unwrap().ipv6.unwrap().subnet, ula_subnet);
 
         want.fixed_cidr_v6 = Some("fd00:77::/64");
-        assert_eq!(load(dir.path(), &want, &[]).unwrap().ipv6.unwrap().subnet.to_string(), "fd00:77::/64");
+        assert_eq!(load(dir.path(), &want, &[], &[]).unwrap().ipv6.unwrap().subnet.to_string(), "fd00:77::/64");
         want.ipv6 = false;
-        assert!(load(dir.path(), &want, &[]).unwrap().ipv6.is_none());
+        assert!(load(dir.path(), &want, &[], &[]).unwrap().ipv6.is_none());
 
         want.ipv6 = true;
         want.fixed_cidr_v6 = Some("nonsense");
-        assert!(matches!(load(dir.path(), &want, &[]), Err(NetworkError::Invalid(_))));
+        assert!(matches!(load(dir.path(), &want, &[], &[]), Err(NetworkError::Invalid(_))));
     }
 }

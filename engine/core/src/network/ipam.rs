@@ -120,9 +120,40 @@ pub fn host_routes() -> Vec<Subnet> {
 
 /// The first candidate that overlaps no host route: the /16s above, then
 /// /24s of 10.210.0.0/16.
-pub fn pick_subnet(taken: &[Subnet]) -> Option<Subnet> {
+pub fn pick_subnet(taken: &[Subnet], pools: &[AddressPool]) -> Option<Subnet> {
+    let free = |c: &Subnet| !taken.iter().any(|t| t.overlaps(c));
+    if !pools.is_empty() {
+        return pools.iter().flat_map(AddressPool::subnets).find(free);
+    }
     let small = (0..=255u8).map(|i| Subnet { base: Ipv4Addr::new(10, 210, i, 0), prefix: 24 });
-    CANDIDATES.iter().filter_map(|c| Subnet::parse(c)).chain(small).find(|c| !taken.iter().any(|t| t.overlaps(c)))
+    CANDIDATES.iter().filter_map(|c| Subnet::parse(c)).chain(small).find(free)
+}
+
+/// One of daemon.json's `default-address-pools`: networks of `size` bits carved from `base`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressPool {
+    pub base: Subnet,
+    pub size: u8,
+}
+
+impl AddressPool {
+    /// `{"base": "10.10.0.0/16", "size": 24}`, checked as dockerd checks it.
+    pub fn parse(base: &str, size: u8) -> Result<Self, NetworkError> {
+        let bad =
+            |why: &str| NetworkError::Invalid(format!("invalid default address pool {base} (size {size}): {why}"));
+        let base = Subnet::parse(base).ok_or_else(|| bad("not an IPv4 subnet"))?;
+        if size < base.prefix || size > 30 {
+            return Err(bad("the size must be between the base's prefix and 30"));
+        }
+        Ok(Self { base, size })
+    }
+
+    fn subnets(&self) -> impl Iterator<Item = Subnet> + '_ {
+        let step = 1u64 << (32 - self.size);
+        let count = 1u64 << (self.size - self.base.prefix);
+        let start = u64::from(u32::from(self.base.base));
+        (0..count).map(move |i| Subnet { base: Ipv4Addr::from((start + i * step) as u32), prefix: self.size })
+    }
 }
 
 /// The next host address of `subnet` in `pool` (the subnet or its
@@ -260,7 +291,12 @@ mod tests {
         let docker = Subnet::parse("172.17.0.0/16").unwrap();
         assert!(!s.overlaps(&docker));
         assert!(Subnet::parse("172.16.0.0/12").unwrap().overlaps(&s));
-        assert_eq!(pick_subnet(&[Subnet::parse("172.30.0.0/16").unwrap()]).unwrap().to_string(), "172.29.0.0/16");
+        assert_eq!(pick_subnet(&[Subnet::parse("172.30.0.0/16").unwrap()], &[]).unwrap().to_string(), "172.29.0.0/16");
+        let pools = [AddressPool::parse("10.120.0.0/22", 24).unwrap()];
+        let taken = [Subnet::parse("10.120.0.0/24").unwrap(), Subnet::parse("10.120.1.0/25").unwrap()];
+        assert_eq!(pick_subnet(&taken, &pools).unwrap().to_string(), "10.120.2.0/24");
+        assert!(pick_subnet(&[Subnet::parse("10.120.0.0/22").unwrap()], &pools).is_none());
+        assert!(AddressPool::parse("10.120.0.0/22", 16).is_err());
         let mut used: BTreeSet<_> = [s.gateway()].into();
         let a = allocate(&s, &s, &used).unwrap();
         assert_eq!(a, Ipv4Addr::new(172, 30, 0, 2));

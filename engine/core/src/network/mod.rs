@@ -240,6 +240,8 @@ struct Inner {
     nat_writer: Mutex<()>,
     /// Networks whose bridge and NAT are in place, with their DNS server.
     ready: tokio::sync::Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
+    /// daemon.json `default-address-pools`, parsed.
+    pools: Vec<ipam::AddressPool>,
 }
 
 /// The IPv6 side of a new network: the subnet asked for, else a unique local
@@ -283,7 +285,12 @@ impl NetworkService {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let bridge = default_bridge::load(&dir, bridge, &user)?;
+        let pools = bridge
+            .address_pools
+            .iter()
+            .map(|p| ipam::AddressPool::parse(&p.base, p.size))
+            .collect::<Result<Vec<_>, _>>()?;
+        let bridge = default_bridge::load(&dir, bridge, &pools, &user)?;
         let mut networks = vec![bridge];
         networks.extend(user);
         Ok(Self {
@@ -294,6 +301,7 @@ impl NetworkService {
                 published: Mutex::new(HashMap::new()),
                 nat_writer: Mutex::new(()),
                 ready: tokio::sync::Mutex::new(HashMap::new()),
+                pools,
             }),
         })
     }
@@ -359,7 +367,8 @@ impl NetworkService {
             None => {
                 let mut taken = ipam::host_routes();
                 taken.extend(nets.iter().map(|n| n.subnet));
-                ipam::pick_subnet(&taken).ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?
+                ipam::pick_subnet(&taken, &self.inner.pools)
+                    .ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?
             }
         };
         let ipam = Ipam::build(&subnet, &req.ipv4)?;
