@@ -54,7 +54,7 @@ pub async fn create(
         host.network_mode = "none".into();
         req.networking_config = None;
     }
-    let (blkio, blkio_warnings) = blkio(&host).checked(&berth_core::system::Cgroups::probe())?;
+    let (blkio, blkio_warnings) = blkio(&host).checked(berth_core::system::Cgroups::host())?;
     let mut networks: std::collections::BTreeMap<_, _> = req
         .networking_config
         .take()

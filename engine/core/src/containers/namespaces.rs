@@ -71,7 +71,7 @@ fn joined(mode: &str) -> Option<&str> {
 /// Whether the host's cgroups are the unified (v2) hierarchy, where dockerd gives each container
 /// a cgroup namespace of its own by default.
 fn cgroup_v2() -> bool {
-    crate::system::Cgroups::probe().version == crate::system::CgroupVersion::V2
+    crate::system::Cgroups::host().version == crate::system::CgroupVersion::V2
 }
 
 /// One namespace at start.

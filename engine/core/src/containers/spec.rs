@@ -194,7 +194,7 @@ pub fn build(
     if t.memory_swap != 0 && tuning::swap_accounting() {
         memory = memory.swap(t.memory_swap);
     }
-    let cgroups = crate::system::Cgroups::probe();
+    let cgroups = crate::system::Cgroups::host();
     if let Some(v) = t.memory_swappiness.filter(|v| *v >= 0 && cgroups.memory_swappiness) {
         memory = memory.swappiness(v as u64);
     }

@@ -161,7 +161,7 @@ impl ContainerService {
         let path = super::runtime::cgroup_path(&c);
         let rel = path.trim_start_matches('/');
         let root = PathBuf::from("/sys/fs/cgroup");
-        match Cgroups::probe().version {
+        match Cgroups::host().version {
             CgroupVersion::V1 => {
                 let cpu = root.join("cpuacct").join(rel);
                 s.cpu_total = read_u64(&cpu.join("cpuacct.usage"));

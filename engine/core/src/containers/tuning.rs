@@ -172,7 +172,7 @@ pub fn swap_accounting() -> bool {
 /// What create answers in `Warnings` about settings this host cannot honour in full.
 pub fn warnings(t: &Tuning, memory: i64) -> Vec<String> {
     let mut out = Vec::new();
-    let cgroups = crate::system::Cgroups::probe();
+    let cgroups = crate::system::Cgroups::host();
     if t.memory_swappiness.is_some_and(|v| v != -1) && !cgroups.memory_swappiness {
         out.push(
             "Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded."

@@ -42,6 +42,13 @@ impl Cgroups {
         Self::probe_at(Path::new("/sys/fs/cgroup"))
     }
 
+    /// This host's, probed once: the hierarchy does not change under a running engine, and every
+    /// container create and start asks.
+    pub fn host() -> &'static Self {
+        static HOST: std::sync::OnceLock<Cgroups> = std::sync::OnceLock::new();
+        HOST.get_or_init(Self::probe)
+    }
+
     /// Reads the hierarchy mounted at `root`. A hybrid host (v1 controllers
     /// plus an empty v2 mount) counts as v1, because that is where the
     /// controllers are.
