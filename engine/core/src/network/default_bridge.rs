@@ -22,8 +22,8 @@ pub struct DefaultBridge<'a> {
     pub address_pools: &'a [crate::config::AddressPool],
 }
 
-/// The default bridge as `want` says, saved when it changed. `others` are the user-defined
-/// networks, whose IPv6 subnets it must not overlap.
+/// The default bridge as `want` says, saved when it changed. `pools` are `want`'s address pools,
+/// parsed. `others` are the user-defined networks, whose subnets it must not overlap.
 pub(super) fn load(
     dir: &Path,
     want: &DefaultBridge,
@@ -40,8 +40,12 @@ pub(super) fn load(
         None => {
             let subnet = match bip {
                 Some(w) => w,
-                None => ipam::pick_subnet(&ipam::host_routes(), pools)
-                    .ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?,
+                None => {
+                    let mut taken = ipam::host_routes();
+                    taken.extend(others.iter().map(|n| n.subnet));
+                    ipam::pick_subnet(&taken, pools)
+                }
+                .ok_or_else(|| NetworkError::Exhausted("the default address pools".into()))?,
             };
             BridgeNetwork {
                 id: crate::containers::names::new_id(),
